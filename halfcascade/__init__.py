@@ -1,0 +1,45 @@
+"""halfcascade: a realtime model listens and writes, your TTS speaks, your avatar moves.
+
+Build a :class:`Session` from a brain and a voice, subclass :class:`Agent`, start it as
+you would any livekit ``AgentSession``.
+"""
+
+from .agent import Agent, SpokenStyle, render_spoken_instructions
+from .brain import GoogleBrain, OpenAIBrain
+from .errors import (
+    ConfigError,
+    HalfcascadeError,
+    MissingCredentialsError,
+    StoreError,
+    UnsupportedModelError,
+)
+from .session import Session
+from .speech import (
+    ElevenLabsVoice,
+    FirstPhraseTokenizer,
+    GoogleVoice,
+    OpenAIVoice,
+    Phrasing,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent",
+    "ConfigError",
+    "ElevenLabsVoice",
+    "FirstPhraseTokenizer",
+    "GoogleBrain",
+    "GoogleVoice",
+    "HalfcascadeError",
+    "MissingCredentialsError",
+    "OpenAIBrain",
+    "OpenAIVoice",
+    "Phrasing",
+    "Session",
+    "SpokenStyle",
+    "StoreError",
+    "UnsupportedModelError",
+    "__version__",
+    "render_spoken_instructions",
+]

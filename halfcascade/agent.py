@@ -1,0 +1,100 @@
+"""The Agent base users subclass.
+
+It is a livekit ``Agent`` whose instructions are rendered for *spoken* output. livekit
+resolves ``Instructions`` to their text variant when the realtime model writes text,
+although every word here is spoken: this base resolves the audio variant and adds the
+spoken-style rules (no markdown, short replies) once, at the end of the stable prefix.
+
+Tools are livekit's: decorate methods with ``@function_tool``::
+
+    class Pet(halfcascade.Agent):
+        def __init__(self) -> None:
+            super().__init__(instructions="You are Biscuit, a playful puppy.")
+
+        @function_tool
+        async def fetch_ball(self, context: RunContext, color: str) -> str:
+            \"\"\"Fetch the ball the user throws.
+
+            Args:
+                color: the ball's color.
+            \"\"\"
+            return f"got the {color} ball"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.agents import Agent as _LkAgent
+from livekit.agents.llm.chat_context import Instructions
+
+from .errors import ConfigError
+
+__all__ = ["Agent", "SpokenStyle", "render_spoken_instructions"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpokenStyle:
+    """Rules appended to the instructions so written text sounds right when spoken.
+
+    Attributes:
+        min_words, max_words: the usual reply length (companions: 3-8 words).
+        extra: further rules, one per line.
+    """
+
+    min_words: int = 3
+    max_words: int = 8
+    extra: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_words <= self.max_words:
+            raise ConfigError("SpokenStyle needs 1 <= min_words <= max_words")
+
+    def render(self) -> str:
+        """The rules as an instruction block."""
+        rules = [
+            "Everything you write is spoken aloud by a text-to-speech voice.",
+            f"Reply in {self.min_words} to {self.max_words} words unless asked for more.",
+            "Write plain spoken sentences: no markdown, lists, headings, emoji, URLs or code.",
+            "Start with a short phrase, then finish the thought.",
+            "Write numbers, dates and symbols the way they are said.",
+            *self.extra,
+        ]
+        return "# Speaking style\n" + "\n".join(f"- {rule}" for rule in rules)
+
+
+def render_spoken_instructions(
+    instructions: str | Instructions, style: SpokenStyle | None = SpokenStyle()
+) -> str:
+    """The instructions a half-cascade sends: the audio variant, then ``style``'s rules.
+
+    Pure and deterministic, so the result is byte-identical across turns and sessions.
+    """
+    if isinstance(instructions, Instructions):
+        text: str = instructions.render(modality="audio")
+    else:
+        text = instructions
+    text = text.strip()
+    if style is None:
+        return text
+    return f"{text}\n\n{style.render()}" if text else style.render()
+
+
+class Agent(_LkAgent):
+    """A livekit ``Agent`` whose instructions are rendered for spoken output.
+
+    Args:
+        instructions: the agent's own instructions (a string or ``Instructions``).
+        style: spoken-output rules; ``None`` sends the instructions unchanged.
+        **kwargs: any other livekit ``Agent`` argument (``tools``, ``chat_ctx``...).
+    """
+
+    def __init__(
+        self,
+        *,
+        instructions: str | Instructions,
+        style: SpokenStyle | None = SpokenStyle(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(instructions=render_spoken_instructions(instructions, style), **kwargs)

@@ -1,0 +1,132 @@
+"""``Session``: a livekit ``AgentSession`` set up as a fast half-cascade.
+
+It differs from a hand-built ``AgentSession(llm=RealtimeModel(modalities=["text"]), tts=...)``
+in the defaults that cost latency or silently do nothing on this path:
+
+- the TTS gets the first-phrase tokenizer and is prewarmed;
+- livekit's ``tts_text_transforms`` are off (they hold every punctuation mark back a token;
+  the tokenizer cleans markdown and emoji itself, the transcript keeps the raw text);
+- no AEC warm-up (livekit mutes barge-in for 3 s after the agent first speaks);
+- server-side turn detection, no local VAD or turn-detector model unless you ask for one;
+- cascade-only options (preemptive generation, endpointing delays, STT) are refused
+  instead of being accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from livekit.agents import AgentSession
+from livekit.agents import vad as lk_vad
+from livekit.agents.voice.turn import TurnHandlingOptions
+
+from ._env import require_all
+from .brain import Brain, build_brain, missing_brain_credentials, resolve_brain
+from .errors import ConfigError
+from .speech.phrases import Phrasing
+from .speech.voices import Voice, build_tts, missing_voice_credentials, resolve_voice
+
+__all__ = ["Session"]
+
+logger = logging.getLogger("halfcascade.session")
+
+_CASCADE_ONLY = {
+    "stt": "there is no STT: the realtime model hears the user itself",
+    "preemptive_generation": "the realtime model starts replies itself; it only applies to "
+    "STT-LLM-TTS cascades",
+    "min_endpointing_delay": "endpointing is the realtime model's server VAD; tune "
+    "OpenAIBrain(silence_ms=..., eagerness=...)",
+    "max_endpointing_delay": "endpointing is the realtime model's server VAD; tune "
+    "OpenAIBrain(silence_ms=..., eagerness=...)",
+    "turn_detection": "turn detection belongs to the brain: OpenAIBrain(turn_detection=...)",
+    "llm": "pass the realtime model as brain=",
+    "tts": "pass the TTS as voice=",
+}
+
+
+class Session(AgentSession[Any]):
+    """An ``AgentSession`` for a half-cascade: ``brain`` listens and writes, ``voice`` speaks.
+
+    Args:
+        brain: ``OpenAIBrain()``, ``GoogleBrain()`` or a livekit ``RealtimeModel`` with text
+            output.
+        voice: ``ElevenLabsVoice()``, ``OpenAIVoice()``, ``GoogleVoice()`` or a livekit TTS.
+        fallback_voices: voices tried in order when the one before fails (livekit's
+            ``FallbackAdapter``).
+        phrasing: when text is cut into TTS requests (first phrase early).
+        vad: a local VAD, only needed for client-side turns (``turn_detection=None``).
+        turn_handling: livekit turn options other than endpointing and preemption.
+        **kwargs: any other ``AgentSession`` argument (``userdata``, ``max_tool_steps``...).
+
+    Raises:
+        MissingCredentialsError: listing every environment variable still to set.
+        ConfigError: for an option that does not apply to a half-cascade.
+        UnsupportedModelError: for a realtime model that cannot output text.
+    """
+
+    def __init__(
+        self,
+        *,
+        brain: Brain,
+        voice: Voice,
+        fallback_voices: Sequence[Voice] = (),
+        phrasing: Phrasing | None = None,
+        vad: lk_vad.VAD | None = None,
+        turn_handling: TurnHandlingOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for key in kwargs.keys() & _CASCADE_ONLY.keys():
+            raise ConfigError(f"Session({key}=...) is not supported: {_CASCADE_ONLY[key]}")
+        brain_cfg = resolve_brain(brain)
+        voices = [resolve_voice(v) for v in (voice, *fallback_voices)]
+        require_all(
+            [*missing_brain_credentials(brain_cfg), *missing_voice_credentials(voices)],
+            hint="or pass api_key= to the brain/voice; for offline runs see halfcascade.testing",
+        )
+        model = build_brain(brain_cfg)
+        server_turns = _server_turns(model)
+        if not server_turns and vad is None:
+            raise ConfigError(
+                "client-side turns (turn_detection=None) need a local VAD: pass "
+                "vad=silero.VAD.load()"
+            )
+        kwargs.setdefault("aec_warmup_duration", None)
+        kwargs.setdefault("tts_text_transforms", None)
+        super().__init__(
+            llm=model,
+            tts=build_tts(voices[0], fallback=voices[1:], phrasing=phrasing),
+            vad=vad,
+            turn_handling=_turn_handling(turn_handling, server_turns=server_turns),
+            **kwargs,
+        )
+        # a model the caller built is the caller's to close
+        self._owns_llm = model is not brain_cfg
+
+    async def aclose(self) -> None:
+        """Close the session and the models it built."""
+        await super().aclose()
+        if self._owns_llm and self.llm is not None:
+            await self.llm.aclose()
+
+
+def _server_turns(model: Any) -> bool:
+    opts = getattr(model, "_opts", None)
+    turn = getattr(opts, "turn_detection", "server")
+    return turn is not None
+
+
+def _turn_handling(user: TurnHandlingOptions | None, *, server_turns: bool) -> TurnHandlingOptions:
+    opts = TurnHandlingOptions(**(user or {}))
+    refused = {
+        "endpointing": _CASCADE_ONLY["min_endpointing_delay"],
+        "preemptive_generation": _CASCADE_ONLY["preemptive_generation"],
+        "turn_detection": _CASCADE_ONLY["turn_detection"],
+    }
+    for key, why in refused.items():
+        if key in opts:
+            raise ConfigError(f"turn_handling[{key!r}] is not supported: {why}")
+    opts["turn_detection"] = "realtime_llm" if server_turns else "vad"
+    opts["preemptive_generation"] = {"enabled": False}
+    return opts

@@ -1,0 +1,228 @@
+"""The TTS voices halfcascade builds for you, each tuned for the first phrase.
+
+A voice is a small frozen config; :func:`build_tts` turns it (or any livekit ``tts.TTS``)
+into the TTS the session uses, with the first-phrase tokenizer in place and an optional
+livekit ``FallbackAdapter`` behind it. Credentials come from the argument or the
+provider's usual environment variable; :meth:`missing_credentials` lets the session report
+every missing variable at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from livekit.agents import tts as lk_tts
+
+from .._env import env_value
+from ..errors import ConfigError
+from .phrases import Phrasing
+from .tokenizer import FirstPhraseTokenizer
+
+__all__ = [
+    "ELEVENLABS_MODELS",
+    "OPENAI_TTS_MODELS",
+    "VOICE_PROVIDERS",
+    "ElevenLabsVoice",
+    "GoogleVoice",
+    "OpenAIVoice",
+    "Voice",
+    "VoiceConfig",
+    "build_tts",
+    "missing_voice_credentials",
+    "resolve_voice",
+]
+
+
+#: ElevenLabs models served over the multi-stream websocket (Flash is the fastest).
+ELEVENLABS_MODELS = (
+    "eleven_flash_v2_5",
+    "eleven_flash_v2",
+    "eleven_turbo_v2_5",
+    "eleven_turbo_v2",
+    "eleven_multilingual_v2",
+)
+#: OpenAI speech models.
+OPENAI_TTS_MODELS = ("gpt-4o-mini-tts", "tts-1", "tts-1-hd")
+
+
+@runtime_checkable
+class VoiceConfig(Protocol):
+    """What a voice config provides: its missing credentials and a TTS built from it."""
+
+    def missing_credentials(self) -> list[str]: ...
+
+    def build(self, phrasing: Phrasing) -> lk_tts.TTS[Any]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElevenLabsVoice:
+    """ElevenLabs over its multi-stream websocket (pooled, prewarmed, auto mode).
+
+    ``encoding`` is raw PCM by default so no MP3 decoding sits on the first-audio path.
+    """
+
+    voice_id: str = "hpp4J3VqNfWAUOO0d1Us"
+    model: str = "eleven_flash_v2_5"
+    api_key: str | None = None
+    base_url: str | None = None
+    encoding: Literal["pcm_16000", "pcm_22050", "pcm_24000", "pcm_44100"] = "pcm_24000"
+    language: str | None = None
+    stability: float | None = None
+    similarity_boost: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in ELEVENLABS_MODELS:
+            raise ConfigError(
+                f"unknown ElevenLabs model {self.model!r}; accepted: {', '.join(ELEVENLABS_MODELS)}"
+            )
+
+    def missing_credentials(self) -> list[str]:
+        """Environment variables still needed (empty when the key is known)."""
+        return [] if env_value(self.api_key, "ELEVEN_API_KEY") else ["ELEVEN_API_KEY"]
+
+    def build(self, phrasing: Phrasing) -> lk_tts.TTS[Any]:
+        """The livekit ElevenLabs TTS with the first-phrase tokenizer."""
+        from livekit.agents import NOT_GIVEN
+        from livekit.plugins import elevenlabs
+
+        settings: Any = NOT_GIVEN
+        if self.stability is not None or self.similarity_boost is not None:
+            settings = elevenlabs.VoiceSettings(
+                stability=self.stability if self.stability is not None else 0.5,
+                similarity_boost=(
+                    self.similarity_boost if self.similarity_boost is not None else 0.75
+                ),
+            )
+        return elevenlabs.TTS(
+            voice_id=self.voice_id,
+            model=self.model,
+            encoding=self.encoding,
+            api_key=env_value(self.api_key, "ELEVEN_API_KEY") or NOT_GIVEN,
+            base_url=self.base_url or NOT_GIVEN,
+            language=self.language or NOT_GIVEN,
+            voice_settings=settings,
+            auto_mode=True,
+            word_tokenizer=FirstPhraseTokenizer(phrasing),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenAIVoice:
+    """OpenAI TTS (request per phrase, streamed back as raw PCM)."""
+
+    voice: str = "ash"
+    model: str = "gpt-4o-mini-tts"
+    instructions: str | None = None
+    speed: float = 1.0
+    api_key: str | None = None
+    base_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in OPENAI_TTS_MODELS:
+            raise ConfigError(
+                f"unknown OpenAI TTS model {self.model!r}; accepted: {', '.join(OPENAI_TTS_MODELS)}"
+            )
+
+    def missing_credentials(self) -> list[str]:
+        """Environment variables still needed (empty when the key is known)."""
+        return [] if env_value(self.api_key, "OPENAI_API_KEY") else ["OPENAI_API_KEY"]
+
+    def build(self, phrasing: Phrasing) -> lk_tts.TTS[Any]:
+        """The livekit OpenAI TTS behind a first-phrase ``StreamAdapter``."""
+        from livekit.agents import NOT_GIVEN
+        from livekit.plugins import openai
+
+        inner = openai.TTS(
+            model=self.model,
+            voice=self.voice,
+            speed=self.speed,
+            instructions=self.instructions or NOT_GIVEN,
+            api_key=env_value(self.api_key, "OPENAI_API_KEY") or NOT_GIVEN,
+            base_url=self.base_url or NOT_GIVEN,
+            response_format="pcm",
+        )
+        return lk_tts.StreamAdapter(tts=inner, sentence_tokenizer=FirstPhraseTokenizer(phrasing))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoogleVoice:
+    """Google Cloud TTS (streaming synthesis with the first-phrase tokenizer)."""
+
+    voice_name: str | None = None
+    language: str = "en-US"
+    speaking_rate: float = 1.0
+    credentials_file: str | None = None
+
+    def missing_credentials(self) -> list[str]:
+        """Environment variables still needed (empty when credentials are known)."""
+        found = env_value(self.credentials_file, "GOOGLE_APPLICATION_CREDENTIALS")
+        return [] if found else ["GOOGLE_APPLICATION_CREDENTIALS"]
+
+    def build(self, phrasing: Phrasing) -> lk_tts.TTS[Any]:
+        """The livekit Google TTS with the first-phrase tokenizer."""
+        from livekit.agents import NOT_GIVEN
+        from livekit.plugins import google
+
+        return google.TTS(
+            language=self.language,
+            voice_name=self.voice_name or NOT_GIVEN,
+            speaking_rate=self.speaking_rate,
+            credentials_file=self.credentials_file or NOT_GIVEN,
+            tokenizer=FirstPhraseTokenizer(phrasing),
+        )
+
+
+Voice = VoiceConfig | lk_tts.TTS[Any] | str
+
+#: Provider names accepted where a voice is expected.
+VOICE_PROVIDERS: dict[str, type[ElevenLabsVoice | OpenAIVoice | GoogleVoice]] = {
+    "elevenlabs": ElevenLabsVoice,
+    "openai": OpenAIVoice,
+    "google": GoogleVoice,
+}
+
+
+def resolve_voice(voice: Voice) -> VoiceConfig | lk_tts.TTS[Any]:
+    """``voice`` itself, or the default voice of a provider named by a string."""
+    if isinstance(voice, lk_tts.TTS | VoiceConfig):
+        return voice
+    if isinstance(voice, str) and voice in VOICE_PROVIDERS:
+        return VOICE_PROVIDERS[voice]()
+    raise ConfigError(
+        f"unknown voice {voice!r}: use ElevenLabsVoice(), OpenAIVoice(), GoogleVoice(), a "
+        f"livekit tts.TTS instance, or one of {sorted(VOICE_PROVIDERS)}"
+    )
+
+
+def missing_voice_credentials(voices: Sequence[VoiceConfig | lk_tts.TTS[Any]]) -> list[str]:
+    """Every environment variable the given voices still need."""
+    return [n for v in voices if isinstance(v, VoiceConfig) for n in v.missing_credentials()]
+
+
+def build_tts(
+    voice: VoiceConfig | lk_tts.TTS[Any],
+    *,
+    fallback: Sequence[VoiceConfig | lk_tts.TTS[Any]] = (),
+    phrasing: Phrasing | None = None,
+) -> lk_tts.TTS[Any]:
+    """The session's TTS: ``voice`` (then each ``fallback`` in turn if it fails).
+
+    A livekit ``tts.TTS`` instance is used as given, except that a request/response TTS is
+    put behind a first-phrase ``StreamAdapter``; a streaming instance keeps its own
+    tokenizer (pass ``word_tokenizer=FirstPhraseTokenizer()`` or the plugin's equivalent).
+    """
+    phrasing = phrasing or Phrasing()
+    chain = [_build_one(v, phrasing) for v in (voice, *fallback)]
+    if len(chain) == 1:
+        return chain[0]
+    return lk_tts.FallbackAdapter(chain)
+
+
+def _build_one(voice: VoiceConfig | lk_tts.TTS[Any], phrasing: Phrasing) -> lk_tts.TTS[Any]:
+    if isinstance(voice, VoiceConfig):
+        return voice.build(phrasing)
+    if voice.capabilities.streaming:
+        return voice
+    return lk_tts.StreamAdapter(tts=voice, sentence_tokenizer=FirstPhraseTokenizer(phrasing))

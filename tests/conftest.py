@@ -1,0 +1,26 @@
+"""Shared test set-up: offline, no provider keys leaking in from the developer's shell."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+
+_PROVIDER_VARS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ELEVEN_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "TAVUS_API_KEY",
+    "RUNWAYML_API_SECRET",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _PROVIDER_VARS:
+        monkeypatch.delenv(name, raising=False)

@@ -129,4 +129,7 @@ def _turn_handling(user: TurnHandlingOptions | None, *, server_turns: bool) -> T
             raise ConfigError(f"turn_handling[{key!r}] is not supported: {why}")
     opts["turn_detection"] = "realtime_llm" if server_turns else "vad"
     opts["preemptive_generation"] = {"enabled": False}
+    if server_turns:
+        # the server cancels its reply on speech; there is nothing to pause and resume
+        opts["interruption"] = {"resume_false_interruption": False, **opts.get("interruption", {})}
     return opts

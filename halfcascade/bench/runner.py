@@ -1,0 +1,127 @@
+"""Run the scripted conversation through several pipelines, interleaved turn by turn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from livekit.agents import utils
+
+from ..testing.voices import default_voice
+from .pipelines import Pipeline, PipelineName, open_pipeline
+from .profiles import Draw, LatencyProfile
+from .script import TURNS
+
+__all__ = ["BenchResult", "TurnResult", "run_bench"]
+
+_TURN_TIMEOUT = 20.0
+_GAP = 0.4  # silence between turns, so every pipeline starts a turn idle
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """One turn of one pipeline (seconds)."""
+
+    pipeline: str
+    turn: int
+    ttfa: float
+    """User's end of speech to the first agent audio frame at the output."""
+    floor: float
+    """The injected provider delays for this turn, summed."""
+    first_text: float | None
+    """End of speech to the realtime model's first text (server side)."""
+    tts_wait: float | None
+    """First text from the model to the TTS's first audio, as the TTS server saw it."""
+    first_tts_text: str
+    """The first text the TTS received."""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    """All turns of a run and the profile they ran under."""
+
+    profile: LatencyProfile
+    turns: list[TurnResult]
+
+    def of(self, pipeline: str) -> list[TurnResult]:
+        """The turns of one pipeline."""
+        return [t for t in self.turns if t.pipeline == pipeline]
+
+    def to_json(self) -> dict[str, object]:
+        """Raw per-turn results, JSON-ready."""
+        return {"profile": asdict(self.profile), "turns": [asdict(t) for t in self.turns]}
+
+
+def _trim(pcm: np.ndarray, threshold: int = 300) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > threshold)
+    return pcm[loud[0] : loud[-1] + 1] if len(loud) else pcm
+
+
+async def run_bench(
+    profile: LatencyProfile,
+    *,
+    pipelines: Sequence[PipelineName],
+    turns: int = 20,
+    seed: int = 7,
+    on_turn: Callable[[TurnResult], None] | None = None,
+) -> BenchResult:
+    """Play ``turns`` scripted turns through every pipeline, interleaved, under ``profile``."""
+    script = [TURNS[i % len(TURNS)] for i in range(turns)]
+    voice = default_voice()
+    audio = [_trim(voice(line, 24000)) for line, _ in script]
+    replies = dict(TURNS)
+    draws = profile.draws(turns, seed=seed)
+    results: list[TurnResult] = []
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(utils.http_context.open())
+        pipes = [
+            await stack.enter_async_context(
+                open_pipeline(name, replies=replies, vad_decision=profile.vad_decision)
+            )
+            for name in pipelines
+        ]
+        for i, (line, _) in enumerate(script):
+            order = pipes[i % len(pipes) :] + pipes[: i % len(pipes)]  # rotate: no order bias
+            for pipe in order:
+                res = await _one_turn(pipe, i, line, audio[i], draws[i], profile)
+                results.append(res)
+                if on_turn is not None:
+                    on_turn(res)
+    return BenchResult(profile, results)
+
+
+async def _one_turn(
+    pipe: Pipeline, i: int, line: str, pcm: np.ndarray, draw: Draw, profile: LatencyProfile
+) -> TurnResult:
+    pipe.set_delays(
+        first_text=draw.first_text, token_interval=profile.token_interval, tts_ttfb=draw.tts_ttfb
+    )
+    pipe.transcripts.push(line)
+    seg_index = len(pipe.speaker.segments)
+    ctx_index = len(pipe.tts.contexts)
+    turn_index = len(pipe.realtime.turns)
+    ended_at = await pipe.mic.say(pcm)
+    seg = await asyncio.wait_for(
+        pipe.speaker.wait_for_segment(seg_index, finished=True), _TURN_TIMEOUT
+    )
+    await asyncio.sleep(_GAP)
+    turn = pipe.realtime.turns[turn_index] if len(pipe.realtime.turns) > turn_index else None
+    ctx = pipe.tts.contexts[ctx_index] if len(pipe.tts.contexts) > ctx_index else None
+    first_text = turn.first_delta_at - ended_at if turn and turn.first_delta_at else None
+    tts_wait = (
+        ctx.first_audio_sent_at - turn.first_delta_at
+        if ctx and turn and ctx.first_audio_sent_at and turn.first_delta_at
+        else None
+    )
+    return TurnResult(
+        pipeline=pipe.name,
+        turn=i,
+        ttfa=seg.first_frame_at - ended_at,
+        floor=draw.realtime_floor,
+        first_text=first_text,
+        tts_wait=tts_wait,
+        first_tts_text=ctx.chunks[0] if ctx and ctx.chunks else "",
+    )

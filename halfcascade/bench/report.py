@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
+
+import numpy as np
 
 from .runner import BenchResult
 
@@ -12,13 +13,7 @@ __all__ = ["percentile", "summary_rows"]
 
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q`` quantile (0..1) with linear interpolation; NaN for no values."""
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[
-        min(98, max(0, round(q * 100) - 1))
-    ]
+    return float(np.percentile(values, q * 100)) if len(values) else float("nan")
 
 
 def summary_rows(result: BenchResult, pipelines: Sequence[str]) -> list[dict[str, float | str]]:

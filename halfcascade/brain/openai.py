@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from livekit.agents import llm
 
@@ -85,6 +85,8 @@ class OpenAIBrain:
             ServerVad,
         )
 
+        from ._chunked import ChunkedRealtimeModel
+
         turn: SemanticVad | ServerVad | None = None
         if self.turn_detection == "semantic_vad":
             turn = SemanticVad(
@@ -104,7 +106,7 @@ class OpenAIBrain:
             AudioTranscription(model=self.transcription_model) if self.transcription_model else None
         )
         noise = NoiseReduction(type=self.noise_reduction) if self.noise_reduction else None
-        return _chunked_model_class()(
+        return ChunkedRealtimeModel(
             input_chunk_ms=self.input_chunk_ms,
             model=self.model,
             modalities=["text"],
@@ -114,24 +116,3 @@ class OpenAIBrain:
             api_key=env_value(self.api_key, "OPENAI_API_KEY"),
             base_url=env_value(self.base_url, "OPENAI_BASE_URL") or NOT_GIVEN,
         )
-
-
-def _chunked_model_class() -> type[llm.RealtimeModel]:
-    """livekit's OpenAI RealtimeModel, sending user audio in smaller chunks."""
-    from livekit.agents import utils
-    from livekit.plugins.openai import realtime
-
-    class ChunkedRealtimeModel(realtime.RealtimeModel):
-        def __init__(self, *, input_chunk_ms: int, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._input_samples = 24000 * input_chunk_ms // 1000
-
-        def session(self, *, turn_detection_disabled: bool = False) -> Any:
-            sess = super().session(turn_detection_disabled=turn_detection_disabled)
-            # the session buffers input audio into chunks of this size before sending
-            sess._bstream = utils.audio.AudioByteStream(
-                24000, 1, samples_per_channel=self._input_samples
-            )
-            return sess
-
-    return ChunkedRealtimeModel

@@ -15,12 +15,8 @@ from livekit.agents import Agent as LkAgent
 from livekit.agents import AgentSession
 
 from ..agent import Agent
-from ..brain import OpenAIBrain
-from ..session import Session
-from ..speech import ElevenLabsVoice
-from ..testing.audio_io import MicrophoneInput, SpeakerOutput
-from ..testing.elevenlabs_server import ElevenLabsServer
-from ..testing.realtime_server import RealtimeServer, ReplyContext
+from ..testing.realtime_server import ReplyContext
+from ..testing.stack import API_KEY, Builder, LocalStack, halfcascade_builder, open_stack
 from ..testing.transcribe import ScriptedTranscriber
 from ..testing.vad import VadConfig
 
@@ -30,25 +26,19 @@ PipelineName = Literal["halfcascade", "livekit-half-cascade"]
 PIPELINES: tuple[PipelineName, ...] = ("livekit-half-cascade", "halfcascade")
 
 INSTRUCTIONS = "You are Biscuit, a playful puppy who is the user's best friend."
-_KEY = "bench-key"
 
 
 @dataclass(slots=True)
 class Pipeline:
-    """A running pipeline: its session, its I/O and the servers it talks to."""
+    """A running pipeline: its name and its local stack."""
 
     name: PipelineName
-    session: AgentSession[Any]
-    mic: MicrophoneInput
-    speaker: SpeakerOutput
-    realtime: RealtimeServer
-    tts: ElevenLabsServer
-    transcripts: ScriptedTranscriber
+    stack: LocalStack
 
     def set_delays(self, *, first_text: float, token_interval: float, tts_ttfb: float) -> None:
         """Inject this turn's provider delays."""
-        self.realtime.set_latency(ttft=first_text, token_interval=token_interval)
-        self.tts.set_ttfb(tts_ttfb)
+        self.stack.realtime.set_latency(ttft=first_text, token_interval=token_interval)
+        self.stack.tts.set_ttfb(tts_ttfb)
 
 
 def _replier(replies: Mapping[str, str]) -> Callable[[ReplyContext], str]:
@@ -58,51 +48,36 @@ def _replier(replies: Mapping[str, str]) -> Callable[[ReplyContext], str]:
     return reply
 
 
+def _livekit_default(stack: LocalStack) -> tuple[AgentSession[Any], LkAgent]:
+    # livekit's own half-cascade as its docs write it; PCM only because the stand-in serves
+    # no MP3 (decoding MP3 would only add to livekit's time)
+    from livekit.plugins import elevenlabs, openai
+
+    session: AgentSession[Any] = AgentSession(
+        llm=openai.realtime.RealtimeModel(
+            modalities=["text"], base_url=stack.realtime.base_url, api_key=API_KEY
+        ),
+        tts=elevenlabs.TTS(base_url=stack.tts.base_url, api_key=API_KEY, encoding="pcm_24000"),
+    )
+    return session, LkAgent(instructions=INSTRUCTIONS)
+
+
+_BUILDERS: dict[PipelineName, Callable[[], Builder]] = {
+    "halfcascade": lambda: halfcascade_builder(Agent(instructions=INSTRUCTIONS)),
+    "livekit-half-cascade": lambda: _livekit_default,
+}
+
+
 @contextlib.asynccontextmanager
 async def open_pipeline(
     name: PipelineName, *, replies: Mapping[str, str], vad_decision: float
 ) -> AsyncIterator[Pipeline]:
     """Start servers and a session for pipeline ``name``; close everything on exit."""
-    transcripts = ScriptedTranscriber()
-    vad = VadConfig(
-        silence_duration_ms=int(vad_decision * 1000),
-        semantic_silence_duration_ms=int(vad_decision * 1000),
-    )
-    async with (
-        RealtimeServer(reply=_replier(replies), transcriber=transcripts, vad=vad) as realtime,
-        ElevenLabsServer() as tts,
-    ):
-        session, agent = _build(name, realtime.base_url, tts.base_url)
-        mic, speaker = MicrophoneInput(), SpeakerOutput()
-        session.input.audio = mic
-        session.output.audio = speaker
-        try:
-            await session.start(agent)
-            yield Pipeline(name, session, mic, speaker, realtime, tts, transcripts)
-        finally:
-            await session.aclose()
-            await speaker.aclose()
-            if session.llm is not None:
-                await session.llm.aclose()
-            if session.tts is not None:
-                await session.tts.aclose()
-
-
-def _build(
-    name: PipelineName, realtime_url: str, tts_url: str
-) -> tuple[AgentSession[Any], LkAgent]:
-    if name == "halfcascade":
-        session = Session(
-            brain=OpenAIBrain(base_url=realtime_url, api_key=_KEY),
-            voice=ElevenLabsVoice(base_url=tts_url, api_key=_KEY),
-        )
-        return session, Agent(instructions=INSTRUCTIONS)
-    # livekit's own half-cascade as its docs write it; PCM only because the stand-in
-    # serves no MP3 (decoding MP3 would only add to livekit's time)
-    from livekit.plugins import elevenlabs, openai
-
-    lk_session: AgentSession[Any] = AgentSession(
-        llm=openai.realtime.RealtimeModel(modalities=["text"], base_url=realtime_url, api_key=_KEY),
-        tts=elevenlabs.TTS(base_url=tts_url, api_key=_KEY, encoding="pcm_24000"),
-    )
-    return lk_session, LkAgent(instructions=INSTRUCTIONS)
+    window = int(vad_decision * 1000)
+    async with open_stack(
+        reply=_replier(replies),
+        build=_BUILDERS[name](),
+        transcriber=ScriptedTranscriber(),
+        vad=VadConfig(silence_duration_ms=window, semantic_silence_duration_ms=window),
+    ) as stack:
+        yield Pipeline(name, stack)

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from livekit.agents import utils
 
+from ..testing.stack import trim_silence
 from ..testing.voices import default_voice
 from .pipelines import Pipeline, PipelineName, open_pipeline
 from .profiles import Draw, LatencyProfile
@@ -55,11 +55,6 @@ class BenchResult:
         return {"profile": asdict(self.profile), "turns": [asdict(t) for t in self.turns]}
 
 
-def _trim(pcm: np.ndarray, threshold: int = 300) -> np.ndarray:
-    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > threshold)
-    return pcm[loud[0] : loud[-1] + 1] if len(loud) else pcm
-
-
 async def run_bench(
     profile: LatencyProfile,
     *,
@@ -71,12 +66,11 @@ async def run_bench(
     """Play ``turns`` scripted turns through every pipeline, interleaved, under ``profile``."""
     script = [TURNS[i % len(TURNS)] for i in range(turns)]
     voice = default_voice()
-    audio = [_trim(voice(line, 24000)) for line, _ in script]
+    audio = [trim_silence(voice(line, 24000)) for line, _ in script]
     replies = dict(TURNS)
     draws = profile.draws(turns, seed=seed)
     results: list[TurnResult] = []
     async with contextlib.AsyncExitStack() as stack:
-        await stack.enter_async_context(utils.http_context.open())
         pipes = [
             await stack.enter_async_context(
                 open_pipeline(name, replies=replies, vad_decision=profile.vad_decision)
@@ -99,17 +93,15 @@ async def _one_turn(
     pipe.set_delays(
         first_text=draw.first_text, token_interval=profile.token_interval, tts_ttfb=draw.tts_ttfb
     )
-    pipe.transcripts.push(line)
-    seg_index = len(pipe.speaker.segments)
-    ctx_index = len(pipe.tts.contexts)
-    turn_index = len(pipe.realtime.turns)
-    ended_at = await pipe.mic.say(pcm)
-    seg = await asyncio.wait_for(
-        pipe.speaker.wait_for_segment(seg_index, finished=True), _TURN_TIMEOUT
-    )
+    stack = pipe.stack
+    seg_index = len(stack.speaker.segments)
+    ctx_index = len(stack.tts.contexts)
+    turn_index = len(stack.realtime.turns)
+    ended_at = await stack.say(pcm, transcript=line)
+    seg = await stack.next_reply(index=seg_index, within=_TURN_TIMEOUT)
     await asyncio.sleep(_GAP)
-    turn = pipe.realtime.turns[turn_index] if len(pipe.realtime.turns) > turn_index else None
-    ctx = pipe.tts.contexts[ctx_index] if len(pipe.tts.contexts) > ctx_index else None
+    turn = stack.realtime.turns[turn_index] if len(stack.realtime.turns) > turn_index else None
+    ctx = stack.tts.contexts[ctx_index] if len(stack.tts.contexts) > ctx_index else None
     first_text = turn.first_delta_at - ended_at if turn and turn.first_delta_at else None
     tts_wait = (
         ctx.first_audio_sent_at - turn.first_delta_at

@@ -13,6 +13,15 @@ from .errors import (
     StoreError,
     UnsupportedModelError,
 )
+from .memory import (
+    Memory,
+    MemoryBinding,
+    MemoryConfig,
+    MemoryStore,
+    PostgresMemoryStore,
+    SQLiteMemoryStore,
+)
+from .persona import Persona, load_persona, render_persona
 from .session import Session
 from .speech import (
     ElevenLabsVoice,
@@ -32,14 +41,23 @@ __all__ = [
     "GoogleBrain",
     "GoogleVoice",
     "HalfcascadeError",
+    "Memory",
+    "MemoryBinding",
+    "MemoryConfig",
+    "MemoryStore",
     "MissingCredentialsError",
     "OpenAIBrain",
     "OpenAIVoice",
+    "Persona",
     "Phrasing",
+    "PostgresMemoryStore",
+    "SQLiteMemoryStore",
     "Session",
     "SpokenStyle",
     "StoreError",
     "UnsupportedModelError",
     "__version__",
+    "load_persona",
+    "render_persona",
     "render_spoken_instructions",
 ]

@@ -24,12 +24,16 @@ Tools are livekit's: decorate methods with ``@function_tool``::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livekit.agents import Agent as _LkAgent
 from livekit.agents.llm.chat_context import Instructions
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .memory import MemoryBinding
+    from .persona import Persona
 
 __all__ = ["Agent", "SpokenStyle", "render_spoken_instructions"]
 
@@ -85,16 +89,57 @@ class Agent(_LkAgent):
     """A livekit ``Agent`` whose instructions are rendered for spoken output.
 
     Args:
-        instructions: the agent's own instructions (a string or ``Instructions``).
-        style: spoken-output rules; ``None`` sends the instructions unchanged.
+        instructions: the agent's own instructions (a string or ``llm.Instructions``); with a
+            persona, extra instructions placed after the persona's.
+        persona: the companion's persona; its rendered prefix (spoken style included) opens
+            the instructions.
+        memory: a :class:`~halfcascade.memory.MemoryBinding`: its memory block follows the
+            prefix, its tools are added, and it follows the session from ``on_enter`` to
+            ``on_exit`` (call ``await memory.prepare()`` first to connect with memories).
+        style: spoken-output rules without a persona; ``None`` sends the instructions as
+            given.
         **kwargs: any other livekit ``Agent`` argument (``tools``, ``chat_ctx``...).
+
+    Subclasses that override ``on_enter``/``on_exit`` call ``super()`` first.
     """
 
     def __init__(
         self,
         *,
-        instructions: str | Instructions,
+        instructions: str | Instructions | None = None,
+        persona: Persona | None = None,
+        memory: MemoryBinding | None = None,
         style: SpokenStyle | None = SpokenStyle(),
         **kwargs: Any,
     ) -> None:
-        super().__init__(instructions=render_spoken_instructions(instructions, style), **kwargs)
+        prefix = _prefix(instructions, persona, style)
+        if memory is not None:
+            kwargs["tools"] = [*kwargs.get("tools", []), *memory.tools()]
+            prefix = memory.compose(prefix)
+        super().__init__(instructions=prefix, **kwargs)
+        self._memory = memory
+
+    async def on_enter(self) -> None:
+        """Start following the session with the memory binding, if any."""
+        if self._memory is not None:
+            self._memory.attach(self.session, self)
+
+    async def on_exit(self) -> None:
+        """Let the memory binding finish its writes and stop."""
+        if self._memory is not None:
+            await self._memory.aclose()
+
+
+def _prefix(
+    instructions: str | Instructions | None, persona: Persona | None, style: SpokenStyle | None
+) -> str:
+    if persona is None:
+        if instructions is None:
+            raise ConfigError("Agent needs instructions= or persona=")
+        return render_spoken_instructions(instructions, style)
+    from .persona import render_persona
+
+    prefix = render_persona(persona)
+    if instructions is None:
+        return prefix
+    return f"{prefix}\n\n{render_spoken_instructions(instructions, None)}"

@@ -23,13 +23,18 @@ Tools are livekit's: decorate methods with ``@function_tool``::
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from livekit import rtc
 from livekit.agents import Agent as _LkAgent
+from livekit.agents import ModelSettings
 from livekit.agents.llm.chat_context import Instructions
+from livekit.agents.voice.io import TimedString
 
 from .errors import ConfigError
+from .latency import probe
 
 if TYPE_CHECKING:
     from .memory import MemoryBinding
@@ -129,6 +134,26 @@ class Agent(_LkAgent):
         if self._memory is not None:
             await self._memory.aclose()
 
+    async def tts_node(
+        self, text: AsyncIterable[str], model_settings: ModelSettings
+    ) -> AsyncGenerator[rtc.AudioFrame, None]:
+        """livekit's TTS node, reporting first text in and first audio out to the latency
+        tracker (override it and call ``super().tts_node`` to keep the measurements)."""
+        probe.use_probe(getattr(self.session, "latency", None))
+        first_audio = True
+        async for frame in _LkAgent.default.tts_node(self, _marked(text), model_settings):
+            if first_audio:
+                first_audio = False
+                probe.mark("first_tts_audio")
+            yield frame
+
+    async def transcription_node(
+        self, text: AsyncIterable[str | TimedString], model_settings: ModelSettings
+    ) -> AsyncGenerator[str | TimedString, None]:
+        """livekit's transcription node, reporting the model's first text."""
+        async for delta in _LkAgent.default.transcription_node(self, _marked(text), model_settings):
+            yield delta
+
 
 def _prefix(
     instructions: str | Instructions | None, persona: Persona | None, style: SpokenStyle | None
@@ -143,3 +168,13 @@ def _prefix(
     if instructions is None:
         return prefix
     return f"{prefix}\n\n{render_spoken_instructions(instructions, None)}"
+
+
+async def _marked(text: AsyncIterable[Any]) -> AsyncGenerator[Any, None]:
+    """Pass ``text`` through, reporting the first non-empty delta as the model's first text."""
+    seen = False
+    async for delta in text:
+        if not seen and str(delta).strip():
+            seen = True
+            probe.mark("first_text")
+        yield delta

@@ -25,6 +25,7 @@ from livekit.agents.voice.turn import TurnHandlingOptions
 from ._env import require_all
 from .brain import Brain, build_brain, missing_brain_credentials, resolve_brain
 from .errors import ConfigError
+from .latency import LatencyTracker, StartupTracker
 from .speech.phrases import Phrasing
 from .speech.voices import Voice, build_tts, missing_voice_credentials, resolve_voice
 
@@ -57,6 +58,8 @@ class Session(AgentSession[Any]):
             ``FallbackAdapter``).
         phrasing: when text is cut into TTS requests (first phrase early).
         vad: a local VAD, only needed for client-side turns (``turn_detection=None``).
+        startup: the job's start-up tracker (create it when the job is received); one is
+            made here otherwise.
         turn_handling: livekit turn options other than endpointing and preemption.
         **kwargs: any other ``AgentSession`` argument (``userdata``, ``max_tool_steps``...).
 
@@ -75,6 +78,7 @@ class Session(AgentSession[Any]):
         phrasing: Phrasing | None = None,
         vad: lk_vad.VAD | None = None,
         turn_handling: TurnHandlingOptions | None = None,
+        startup: StartupTracker | None = None,
         **kwargs: Any,
     ) -> None:
         for key in kwargs.keys() & _CASCADE_ONLY.keys():
@@ -103,10 +107,16 @@ class Session(AgentSession[Any]):
         )
         # a model the caller built is the caller's to close
         self._owns_llm = model is not brain_cfg
+        self.latency = LatencyTracker(self)
+        """Every turn's timeline (``session.latency.on("turn", ...)``, ``.summary()``)."""
+        self.startup = startup or StartupTracker()
+        """The job's start-up timeline."""
+        self.startup.watch(self, self.latency)
 
     async def aclose(self) -> None:
         """Close the session and the models it built."""
         await super().aclose()
+        await self.startup.aclose()
         if self._owns_llm and self.llm is not None:
             await self.llm.aclose()
 

@@ -5,8 +5,13 @@ Imported only when an OpenAI brain is built, so the ``openai`` extra stays optio
 
 from __future__ import annotations
 
+import base64
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from livekit.agents import utils
 from livekit.plugins.openai import realtime
 
@@ -21,6 +26,18 @@ class ChunkedRealtimeModel(realtime.RealtimeModel):
     def __init__(self, *, input_chunk_ms: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._input_samples = _RATE * input_chunk_ms // 1000
+        self._ready_callbacks: list[Callable[[float], None]] = []
+        self._speech_end_callbacks: list[Callable[[float], None]] = []
+
+    def on_ready(self, callback: Callable[[float], None]) -> None:
+        """Call ``callback(time.time())`` when a session's first ``session.updated`` arrives."""
+        self._ready_callbacks.append(callback)
+
+    def on_speech_end(self, callback: Callable[[float], None]) -> None:
+        """Call ``callback(at)`` for every server ``speech_stopped``, ``at`` being when the
+        last voiced audio before it was sent: the user's real end of speech, not the end of
+        the server's silence window (which ``audio_end_ms`` includes)."""
+        self._speech_end_callbacks.append(callback)
 
     def session(self, *, turn_detection_disabled: bool = False) -> Any:
         """A realtime session with the smaller input chunk size."""
@@ -29,4 +46,60 @@ class ChunkedRealtimeModel(realtime.RealtimeModel):
         sess._bstream = utils.audio.AudioByteStream(
             _RATE, 1, samples_per_channel=self._input_samples
         )
+        ready = False
+        clock = _InputClock()
+
+        def on_event(event: dict[str, Any]) -> None:
+            nonlocal ready
+            kind = event.get("type")
+            if kind == "session.created":
+                clock.reset()  # a new connection: the server's audio clock restarts
+            elif kind == "session.updated" and not ready:
+                ready = True
+                for callback in self._ready_callbacks:
+                    callback(time.time())
+            elif kind == "input_audio_buffer.speech_stopped":
+                at = clock.sent_at(int(event.get("audio_end_ms", 0)))
+                for callback in self._speech_end_callbacks:
+                    callback(at if at is not None else time.time())
+
+        def on_sent(event: dict[str, Any]) -> None:
+            if event.get("type") == "input_audio_buffer.append":
+                clock.sent(np.frombuffer(base64.b64decode(event.get("audio", "")), np.int16))
+
+        sess.on("openai_server_event_received", on_event)
+        sess.on("openai_client_event_queued", on_sent)
         return sess
+
+
+class _InputClock:
+    """When each chunk of input audio was sent, and how loud it was, on the server's
+    per-connection audio clock."""
+
+    _VOICED_BELOW_PEAK_DB = 25.0
+    _LOOKBACK_MS = 10_000
+
+    def __init__(self) -> None:
+        self._samples = 0
+        self._sent: deque[tuple[int, float, float]] = deque(maxlen=3000)  # 60 s at 20 ms
+
+    def reset(self) -> None:
+        self._samples = 0
+        self._sent.clear()
+
+    def sent(self, pcm: np.ndarray) -> None:
+        self._samples += len(pcm)
+        rms = float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if len(pcm) else 0.0
+        db = 20.0 * np.log10(max(rms, 1.0) / 32768.0)
+        self._sent.append((self._samples, time.time(), db))
+
+    def sent_at(self, audio_ms: int) -> float | None:
+        """When the last voiced chunk at or before ``audio_ms`` was sent."""
+        end = audio_ms * _RATE // 1000
+        start = end - self._LOOKBACK_MS * _RATE // 1000
+        window = [(at, db) for last, at, db in self._sent if start < last <= end + _RATE // 50]
+        if not window:
+            return None
+        floor = max(db for _, db in window) - self._VOICED_BELOW_PEAK_DB
+        voiced = [at for at, db in window if db >= floor]
+        return voiced[-1] if voiced else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from livekit.agents import tokenize, utils
 from livekit.agents.tokenize.tokenizer import SentenceStream
 
+from ..latency import probe
 from .phrases import PhraseChunker, Phrasing
 from .spoken import spoken_text
 
@@ -78,6 +79,7 @@ class _FirstPhraseStream(SentenceStream):
         self._line_start = phrase.endswith("\n")
         token = token.strip()
         if token:
+            probe.mark("first_tts_text")  # the probe keeps only the first report of a turn
             self._event_ch.send_nowait(tokenize.TokenData(segment_id=self._segment_id, token=token))
 
 

@@ -13,9 +13,9 @@ import numpy.typing as npt
 
 from ._realtime_protocol import Event, event
 from .transcribe import Transcriber
-from .vad import EnergyVad, VadConfig, VadEvent
+from .vad import EnergyVad, SpeechStarted, SpeechStopped, VadConfig
 
-__all__ = ["AudioSegment", "InputAudio", "transcribe_turn"]
+__all__ = ["AudioSegment", "InputAudio", "InputEvent", "TurnEnded", "transcribe_turn"]
 
 logger = logging.getLogger("halfcascade.testing.realtime_server")
 
@@ -25,15 +25,38 @@ _MAX_ARRIVALS = 4000  # ~400 s of the plugin's 100 ms chunks
 
 @dataclass(frozen=True, slots=True)
 class AudioSegment:
-    """Committed user audio; times in ms of audio received on the connection."""
+    """Committed user audio; times in ms of audio received on the connection.
+
+    A server-VAD turn starts ``prefix_padding_ms`` before its speech onset; where the
+    connection holds no audio that far back (speech from its first sample, or right after
+    the previous turn's commit) the segment opens with digital silence, so
+    ``audio_start_ms`` can be below the first received sample (even negative).
+    """
 
     pcm: npt.NDArray[np.int16]
     audio_start_ms: int
     audio_end_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class TurnEnded:
+    """The server VAD ended a turn; ``segment`` is the audio it commits."""
+
+    stopped: SpeechStopped
+    segment: AudioSegment
+
+
+InputEvent = SpeechStarted | TurnEnded
+"""What :meth:`InputAudio.append` returns."""
+
+
 class InputAudio:
-    """``input_audio_buffer`` semantics plus an energy VAD over everything appended."""
+    """``input_audio_buffer`` semantics plus an energy VAD over everything appended.
+
+    The VAD's clock is the connection's (audio received while turn detection is off is
+    skipped, not lost), and a turn's audio is cut from the buffer as soon as the VAD ends
+    it, before idle audio is trimmed, so the cut never depends on what was trimmed.
+    """
 
     def __init__(self, config: VadConfig, *, sample_rate: int = 24000) -> None:
         self._base = config
@@ -43,6 +66,7 @@ class InputAudio:
         self._chunks: list[npt.NDArray[np.int16]] = []
         self._buf_start = 0  # sample position of the buffer's first sample
         self._pos = 0  # samples received on the connection
+        self._turn_start: int | None = None  # onset minus prefix padding, in samples (may be < 0)
         self._arrivals: deque[tuple[int, float]] = deque(maxlen=_MAX_ARRIVALS)
 
     @property
@@ -62,15 +86,25 @@ class InputAudio:
             self._vad.configure(self._base.for_turn_detection(turn_detection))
         else:
             self._vad.reset()
+            self._turn_start = None
 
-    def append(self, pcm: npt.NDArray[np.int16], arrival: float) -> list[VadEvent]:
-        """Buffer a chunk that arrived at ``arrival``; return the VAD events it completes."""
+    def append(self, pcm: npt.NDArray[np.int16], arrival: float) -> list[InputEvent]:
+        """Buffer a chunk that arrived at ``arrival``; return the VAD events it completes,
+        each ended turn with its committed audio."""
         self._chunks.append(pcm)
         self._pos += len(pcm)
         self._arrivals.append((self._pos, arrival))
         if not self._vad_on:
+            self._vad.skip(len(pcm))  # keep the VAD's clock on the connection's
             return []
-        events = self._vad.push(pcm)
+        events: list[InputEvent] = []
+        for vad_event in self._vad.push(pcm):
+            if isinstance(vad_event, SpeechStarted):
+                start_ms = vad_event.speech_start_ms - self._vad.config.prefix_padding_ms
+                self._turn_start = start_ms * self._rate // 1000
+                events.append(vad_event)
+            else:
+                events.append(TurnEnded(vad_event, self._cut(vad_event)))
         if not self._vad.speaking:
             cfg = self._vad.config
             keep_ms = cfg.prefix_padding_ms + cfg.min_speech_ms + _KEEP_IDLE_MS
@@ -82,24 +116,38 @@ class InputAudio:
         sample = audio_ms * self._rate // 1000
         return next((t for end, t in self._arrivals if end >= sample), None)
 
-    def take(self, start_ms: int, end_ms: int) -> AudioSegment:
-        """Commit ``[start_ms, end_ms)``; the buffer keeps what follows ``end_ms``."""
-        start = max(self._buf_start, start_ms * self._rate // 1000)
-        end = min(self._pos, max(start, end_ms * self._rate // 1000))
-        whole = self._joined()
-        pcm = whole[start - self._buf_start : end - self._buf_start].copy()
-        self._drop_before(end)
-        return AudioSegment(pcm, start * 1000 // self._rate, end * 1000 // self._rate)
-
     def commit_all(self) -> AudioSegment:
         """Commit the whole buffer (client-side ``input_audio_buffer.commit``)."""
         self._vad.reset()
-        return self.take(self._buf_start * 1000 // self._rate, self._pos * 1000 // self._rate + 1)
+        self._turn_start = None
+        return self._take(self._buf_start, self._pos)
 
     def clear(self) -> None:
         """Drop the buffer (``input_audio_buffer.clear``)."""
         self._vad.reset()
+        self._turn_start = None
         self._drop_before(self._pos)
+
+    def _cut(self, stopped: SpeechStopped) -> AudioSegment:
+        """A VAD turn: from its onset minus the prefix padding to the end of its silence."""
+        start, self._turn_start = self._turn_start, None
+        if start is None:
+            start = stopped.audio_start_ms * self._rate // 1000
+        return self._take(start, stopped.audio_end_ms * self._rate // 1000)
+
+    def _take(self, start: int, end: int) -> AudioSegment:
+        """Commit samples ``[start, end)``; the buffer keeps what follows ``end``. Samples
+        before the buffer (never received, or already committed) are silence."""
+        end = min(self._pos, max(end, self._buf_start))
+        start = min(start, end)
+        held = max(start, self._buf_start)
+        pcm = self._joined()[held - self._buf_start : end - self._buf_start]
+        if held > start:
+            pcm = np.concatenate([np.zeros(held - start, dtype=np.int16), pcm])
+        else:
+            pcm = pcm.copy()
+        self._drop_before(end)
+        return AudioSegment(pcm, start * 1000 // self._rate, end * 1000 // self._rate)
 
     def _joined(self) -> npt.NDArray[np.int16]:
         if len(self._chunks) != 1:

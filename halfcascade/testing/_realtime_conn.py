@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from ._realtime_audio import AudioSegment, InputAudio, transcribe_turn
+from ._realtime_audio import AudioSegment, InputAudio, TurnEnded, transcribe_turn
 from ._realtime_items import Conversation, simple_item, user_audio_item
 from ._realtime_protocol import (
     Event,
@@ -33,7 +33,7 @@ from ._realtime_protocol import (
 from ._realtime_response import Failure, Response, ResponseSpec, call_reply
 from ._realtime_types import Reply, ReplyContext, ReplyFn, TurnRecord
 from .transcribe import Transcriber
-from .vad import SpeechStarted, SpeechStopped, VadConfig
+from .vad import SpeechStarted, VadConfig
 
 __all__ = ["Connection", "Shared"]
 
@@ -318,7 +318,8 @@ class Connection:
         if self._active is not None and turn_detection.get("interrupt_response", True):
             await self._active.cancel("turn_detected")
 
-    async def _speech_stopped(self, stopped: SpeechStopped, decided_at: float) -> None:
+    async def _speech_stopped(self, ended: TurnEnded, decided_at: float) -> None:
+        stopped = ended.stopped
         item_id, self._speech_item = self._speech_item or new_id("item"), None
         speech_end_at = self._audio.arrival_of(stopped.speech_end_ms)
         await self.send(
@@ -328,7 +329,7 @@ class Connection:
                 item_id=item_id,
             )
         )
-        await self._commit(item_id, self._audio.take(stopped.audio_start_ms, stopped.audio_end_ms))
+        await self._commit(item_id, ended.segment)
         if not (turn_detection_of(self.session) or {}).get("create_response", True):
             return
         if self._active is not None:

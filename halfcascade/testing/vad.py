@@ -2,11 +2,11 @@
 
 :class:`EnergyVad` is a deterministic, pure-numpy stand-in for a server VAD: feed it PCM16
 chunks of any size and it returns speech start/stop events stamped in milliseconds of audio
-pushed so far. A frame is *voiced* when its RMS level reaches ``threshold_dbfs``; speech
-starts after ``min_speech_ms`` of consecutive voiced frames and stops after
-``silence_duration_ms`` without one, which is how OpenAI's ``server_vad`` behaves from the
-outside (``prefix_padding_ms`` moves the reported start back, the silence window moves the
-reported end forward).
+pushed so far (plus any :meth:`~EnergyVad.skip`-ped while not listening). A frame is *voiced*
+when its RMS level reaches ``threshold_dbfs``; speech starts after ``min_speech_ms`` of
+consecutive voiced frames and stops after ``silence_duration_ms`` without one, which is how
+OpenAI's ``server_vad`` behaves from the outside (``prefix_padding_ms`` moves the reported
+start back, the silence window moves the reported end forward).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class VadConfig:
 
 @dataclass(frozen=True, slots=True)
 class SpeechStarted:
-    """Speech began. Times are milliseconds of audio pushed since the VAD was created."""
+    """Speech began. Times are milliseconds of audio pushed (or skipped) since creation."""
 
     audio_start_ms: int
     """Start of the turn's audio, prefix padding included."""
@@ -131,6 +131,7 @@ class EnergyVad:
         self._config = config or VadConfig()
         self._rate = sample_rate
         self._rest = np.zeros(0, dtype=np.int16)
+        self._origin = 0  # samples counted before frame 0: skipped, or framed at another size
         self._frames = 0
         self._run = 0  # consecutive voiced frames while idle
         self._speaking = False
@@ -150,8 +151,13 @@ class EnergyVad:
 
     @property
     def position_ms(self) -> float:
-        """Milliseconds of audio pushed so far."""
-        return (self._frames * self._frame_len + len(self._rest)) * 1000.0 / self._rate
+        """Milliseconds of audio pushed (or skipped) so far."""
+        return (self._framed + len(self._rest)) * 1000.0 / self._rate
+
+    @property
+    def _framed(self) -> int:
+        """Samples before the next frame, on the clock of everything pushed or skipped."""
+        return self._origin + self._frames * self._frame_len
 
     @property
     def _frame_len(self) -> int:
@@ -160,8 +166,22 @@ class EnergyVad:
     def configure(self, config: VadConfig) -> None:
         """Switch settings; a turn in progress continues under the new ones."""
         if config.frame_ms != self._config.frame_ms:
-            self._rest = np.zeros(0, dtype=np.int16)  # stay frame-aligned in time
+            self._rebase(0)  # restart framing where the old frames ended
         self._config = config
+
+    def skip(self, samples: int) -> None:
+        """Advance the clock over ``samples`` that are not analysed (audio received while
+        turn detection was off), so later events stay in the time of all audio received.
+        Speech in progress is forgotten."""
+        self.reset()
+        self._rebase(max(0, samples))
+
+    def _rebase(self, skipped: int) -> None:
+        """Restart framing after everything counted so far plus ``skipped`` samples; the
+        partial frame is dropped (unanalysed) but stays on the clock."""
+        self._origin += self._frames * self._frame_len + len(self._rest) + skipped
+        self._frames = 0
+        self._rest = np.zeros(0, dtype=np.int16)
 
     def reset(self) -> None:
         """Forget speech in progress (after a manual commit or a buffer clear)."""
@@ -188,9 +208,9 @@ class EnergyVad:
 
     def _step(self, voiced: bool) -> VadEvent | None:
         cfg = self._config
-        start_ms = self._frames * self._frame_len * 1000 // self._rate
+        start_ms = self._framed * 1000 // self._rate
         self._frames += 1
-        end_ms = self._frames * self._frame_len * 1000 // self._rate
+        end_ms = self._framed * 1000 // self._rate
         if not self._speaking:
             self._run = self._run + 1 if voiced else 0
             if not voiced or self._run * cfg.frame_ms < max(cfg.min_speech_ms, 1):

@@ -22,6 +22,7 @@ from livekit.agents import llm
 from livekit.plugins import openai
 from openai.types import realtime
 
+from halfcascade.testing._realtime_audio import InputAudio, TurnEnded
 from halfcascade.testing.realtime_server import (
     RealtimeServer,
     ReplyContext,
@@ -37,6 +38,7 @@ from halfcascade.testing.vad import (
     VadConfig,
     rms_dbfs,
 )
+from halfcascade.testing.voices import default_voice
 
 pytestmark = pytest.mark.contract
 
@@ -260,6 +262,27 @@ def test_vad_config_follows_turn_detection_and_validates() -> None:
 
 
 @pytest.mark.unit
+def test_input_audio_cuts_vad_turns_on_the_connection_clock() -> None:
+    audio = InputAudio(VadConfig(silence_duration_ms=300), sample_rate=RATE)
+    tone = _tone(400)
+    # speech from the very first sample: the turn still opens with its 300 ms of padding
+    started, ended = audio.append(np.concatenate([tone, _silence(400)]), 0.0)
+    assert isinstance(started, SpeechStarted) and isinstance(ended, TurnEnded)
+    assert started.audio_start_ms == 0 and ended.segment.audio_end_ms == 700
+    assert np.array_equal(ended.segment.pcm, np.concatenate([_silence(300), tone, _silence(300)]))
+    # audio received while turn detection is off still moves the VAD's clock
+    audio.configure(None)
+    assert audio.append(_tone(500), 1.0) == []
+    audio.commit_all()
+    audio.configure({"type": "server_vad"})
+    started, ended = audio.append(np.concatenate([_silence(500), tone, _silence(400)]), 2.0)
+    assert isinstance(started, SpeechStarted) and isinstance(ended, TurnEnded)
+    assert started.audio_start_ms == 800 + 500 + 500 - 300
+    assert (ended.segment.audio_start_ms, ended.segment.audio_end_ms) == (1500, 2500)
+    assert np.array_equal(ended.segment.pcm, np.concatenate([_silence(300), tone, _silence(300)]))
+
+
+@pytest.mark.unit
 def test_scripted_transcriber_pops_then_goes_quiet() -> None:
     scripted = ScriptedTranscriber(["one"])
     scripted.push("two")
@@ -310,6 +333,52 @@ async def test_spoken_turn_is_heard_transcribed_and_answered(whisper: WhisperTra
     assert all(
         e["type"] != "input_audio_buffer.append" or "<" in e["audio"] for e in server.received
     )
+
+
+class _RecordingTranscriber:
+    """Keeps every segment the server hands its transcriber."""
+
+    def __init__(self) -> None:
+        self.segments: list[npt.NDArray[np.int16]] = []
+
+    def transcribe(self, pcm: npt.NDArray[np.int16], sample_rate: int) -> str:
+        self.segments.append(pcm.copy())
+        return ""
+
+
+def _voiced(pcm: npt.NDArray[np.int16], threshold: int = 300) -> npt.NDArray[np.int16]:
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > threshold)
+    return pcm[loud[0] : loud[-1] + 1]
+
+
+async def test_every_vad_turn_is_committed_with_its_prefix_padding() -> None:
+    # regression: from the second turn on, idle trimming ran between the VAD's stop and
+    # the commit and cut the turn's start (and its padding) off
+    lines = ["Hi Biscuit, how are you today?", "Do you want to go for a walk?", "Good dog."]
+    utterances = [_voiced(default_voice()(line, RATE)) for line in lines]
+    recorder = _RecordingTranscriber()
+    async with (
+        RealtimeServer(reply="Okay.", transcriber=recorder, ttft=0.0, token_interval=0.0) as server,
+        _Client(server, turn_detection=_server_vad(300)) as client,
+    ):
+        for utterance in utterances:
+            await _push(client.session, np.concatenate([_silence(1500), utterance]), speed=20)
+        await _push(client.session, _silence(700), speed=20)
+        await _until(lambda: len(recorder.segments) == len(utterances))
+
+    started = [e for e in server.sent if e["type"] == "input_audio_buffer.speech_started"]
+    fed = 0  # samples pushed before this utterance (_push pads each call to 20 ms frames)
+    for utterance, segment, event in zip(utterances, recorder.segments, started, strict=True):
+        onset = fed + RATE * 1500 // 1000  # the utterance's first loud sample on the stream
+        fed = onset + len(utterance) + (-(onset + len(utterance) - fed) % (RATE // 50))
+        lead = int(np.flatnonzero(np.abs(segment.astype(np.int32)) > 300)[0])
+        # ~300 ms of padding (the VAD's 20 ms frames may find the onset a frame or two late),
+        # then the whole utterance exactly as fed, then ~the silence window (less a quiet tail)
+        assert 300 <= lead * 1000 / RATE <= 340
+        assert np.array_equal(segment[lead : lead + len(utterance)], utterance)
+        assert len(segment) - lead - len(utterance) >= RATE * 250 // 1000
+        # speech_started reports that padded start on the connection's clock
+        assert event["audio_start_ms"] == (onset - lead) * 1000 // RATE
 
 
 async def test_generate_reply_streams_tokens_after_ttft() -> None:

@@ -54,12 +54,13 @@ def bench(
     profile: Annotated[str, typer.Option(help="profile name or TOML file")] = "fixed",
     turns: Annotated[int, typer.Option(min=1, help="turns per pipeline")] = 20,
     pipelines: Annotated[str, typer.Option(help="comma-separated pipelines")] = (
-        "livekit-half-cascade,halfcascade"
+        "cascade,livekit-half-cascade,halfcascade"
     ),
     out: Annotated[Path, typer.Option(help="folder for the JSON results")] = Path("bench-results"),
     seed: Annotated[int, typer.Option(help="seed of the per-turn delay draws")] = 7,
 ) -> None:
     """Run the scripted conversation through each pipeline, interleaved, and compare."""
+    from .bench.chart import write_chart
     from .bench.cli import run_and_report
 
     logging.basicConfig(level=logging.ERROR)
@@ -68,7 +69,8 @@ def bench(
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{result.profile.name}.json"
     path.write_text(json.dumps(result.to_json(), indent=2))
-    typer.echo(f"raw results: {path}")
+    chart = write_chart(result, names, out / f"bench-{result.profile.name}.png")
+    typer.echo(f"raw results: {path}\nchart: {chart}")
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ def run_and_report(
         raise ConfigError(f"unknown pipeline(s) {unknown}; choose from {list(PIPELINES)}")
     names = cast(list[PipelineName], list(pipelines))
     profile = load_profile(profile_name)
-    console = Console()
+    console = Console(width=max(150, Console().width))
     console.print(f"[bold]profile[/] {profile.name}: {profile.description}")
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("turns", total=turns * len(names))
@@ -40,8 +40,9 @@ def run_and_report(
             run_bench(profile, pipelines=names, turns=turns, seed=seed, on_turn=advance)
         )
     table = Table(title="time to first audio (user's end of speech -> first agent audio frame)")
-    for col in ("pipeline", "turns", "p50 ms", "p95 ms", "max ms", "p50 / floor"):
-        table.add_column(col, justify="left" if col == "pipeline" else "right")
+    columns = ("pipeline", "turns", "p50 ms", "p95 ms", "max ms", "floor p50 ms", "p50 / floor")
+    for col in (*columns, "first-clause floor p50 ms", "p50 / first-clause floor"):
+        table.add_column(col, justify="left" if col == "pipeline" else "right", no_wrap=True)
     for row in summary_rows(result, names):
         table.add_row(
             str(row["pipeline"]),
@@ -49,7 +50,10 @@ def run_and_report(
             f"{row['p50_ms']:.0f}",
             f"{row['p95_ms']:.0f}",
             f"{row['max_ms']:.0f}",
+            f"{row['floor_p50_ms']:.0f}",
             f"{row['x_floor']:.2f}",
+            f"{row['phrase_floor_p50_ms']:.0f}",
+            f"{row['x_phrase_floor']:.2f}",
         )
     console.print(table)
     return result

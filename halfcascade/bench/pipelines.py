@@ -15,30 +15,42 @@ from livekit.agents import Agent as LkAgent
 from livekit.agents import AgentSession
 
 from ..agent import Agent
+from ..testing.chat_server import ChatCompletionsServer
 from ..testing.realtime_server import ReplyContext
+from ..testing.scripted_stt import ScriptedSTT
 from ..testing.stack import API_KEY, Builder, LocalStack, halfcascade_builder, open_stack
 from ..testing.transcribe import ScriptedTranscriber
 from ..testing.vad import VadConfig
+from .profiles import Draw
 
 __all__ = ["PIPELINES", "Pipeline", "PipelineName", "open_pipeline"]
 
-PipelineName = Literal["halfcascade", "livekit-half-cascade"]
-PIPELINES: tuple[PipelineName, ...] = ("livekit-half-cascade", "halfcascade")
+PipelineName = Literal["cascade", "livekit-half-cascade", "halfcascade"]
+PIPELINES: tuple[PipelineName, ...] = ("cascade", "livekit-half-cascade", "halfcascade")
 
 INSTRUCTIONS = "You are Biscuit, a playful puppy who is the user's best friend."
 
 
 @dataclass(slots=True)
 class Pipeline:
-    """A running pipeline: its name and its local stack."""
+    """A running pipeline: its name, its local stack and, for the cascade, its STT and LLM."""
 
     name: PipelineName
     stack: LocalStack
+    stt: ScriptedSTT | None = None
+    llm: ChatCompletionsServer | None = None
 
-    def set_delays(self, *, first_text: float, token_interval: float, tts_ttfb: float) -> None:
+    def set_delays(self, draw: Draw, *, token_interval: float) -> None:
         """Inject this turn's provider delays."""
-        self.stack.realtime.set_latency(ttft=first_text, token_interval=token_interval)
-        self.stack.tts.set_ttfb(tts_ttfb)
+        self.stack.realtime.set_latency(ttft=draw.first_text, token_interval=token_interval)
+        self.stack.tts.set_ttfb(draw.tts_ttfb)
+        if self.stt is not None and self.llm is not None:
+            self.stt.final_delay = draw.stt_final
+            self.llm.ttft, self.llm.token_interval = draw.llm_ttft, token_interval
+
+    def floor(self, draw: Draw) -> float:
+        """The injected delays this pipeline cannot avoid on this turn."""
+        return draw.cascade_floor if self.stt is not None else draw.realtime_floor
 
 
 def _replier(replies: Mapping[str, str]) -> Callable[[ReplyContext], str]:
@@ -62,6 +74,24 @@ def _livekit_default(stack: LocalStack) -> tuple[AgentSession[Any], LkAgent]:
     return session, LkAgent(instructions=INSTRUCTIONS)
 
 
+def _cascade(stt: ScriptedSTT, llm_url: str) -> Builder:
+    # STT -> LLM -> TTS through livekit's AgentSession, turns ended by the STT's final
+    # transcript (the profile's STT delay already includes endpointing)
+    from livekit.plugins import elevenlabs, openai
+
+    def build(stack: LocalStack) -> tuple[AgentSession[Any], LkAgent]:
+        session: AgentSession[Any] = AgentSession(
+            stt=stt,
+            llm=openai.LLM(base_url=llm_url, api_key=API_KEY),
+            tts=elevenlabs.TTS(base_url=stack.tts.base_url, api_key=API_KEY, encoding="pcm_24000"),
+            vad=None,
+            turn_handling={"turn_detection": "stt", "endpointing": {"min_delay": 0.0}},
+        )
+        return session, LkAgent(instructions=INSTRUCTIONS)
+
+    return build
+
+
 _BUILDERS: dict[PipelineName, Callable[[], Builder]] = {
     "halfcascade": lambda: halfcascade_builder(Agent(instructions=INSTRUCTIONS)),
     "livekit-half-cascade": lambda: _livekit_default,
@@ -74,10 +104,17 @@ async def open_pipeline(
 ) -> AsyncIterator[Pipeline]:
     """Start servers and a session for pipeline ``name``; close everything on exit."""
     window = int(vad_decision * 1000)
-    async with open_stack(
-        reply=_replier(replies),
-        build=_BUILDERS[name](),
-        transcriber=ScriptedTranscriber(),
-        vad=VadConfig(silence_duration_ms=window, semantic_silence_duration_ms=window),
-    ) as stack:
-        yield Pipeline(name, stack)
+    vad = VadConfig(silence_duration_ms=window, semantic_silence_duration_ms=window)
+    transcripts = ScriptedTranscriber()
+    if name != "cascade":
+        async with open_stack(
+            reply=_replier(replies), build=_BUILDERS[name](), transcriber=transcripts, vad=vad
+        ) as stack:
+            yield Pipeline(name, stack)
+        return
+    stt = ScriptedSTT(transcriber=transcripts)
+    async with ChatCompletionsServer(reply=lambda text: replies.get(text, "Woof!")) as llm:
+        async with open_stack(
+            reply="unused", build=_cascade(stt, llm.base_url), transcriber=transcripts, vad=vad
+        ) as stack:
+            yield Pipeline(name, stack, stt=stt, llm=llm)

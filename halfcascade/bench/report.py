@@ -1,4 +1,4 @@
-"""Tables for benchmark results: percentiles per pipeline and the ratio to the floor."""
+"""Tables for benchmark results: percentiles per pipeline and the ratio to its floor."""
 
 from __future__ import annotations
 
@@ -16,31 +16,29 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q * 100)) if len(values) else float("nan")
 
 
+def _row(
+    name: str, values: Sequence[float], floor_p50: float, phrase_p50: float
+) -> dict[str, float | str]:
+    p50 = percentile(values, 0.5)
+    return {
+        "pipeline": name,
+        "turns": len(values),
+        "p50_ms": p50 * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+        "max_ms": max(values) * 1000 if values else float("nan"),
+        "floor_p50_ms": floor_p50 * 1000,
+        "x_floor": p50 / floor_p50 if floor_p50 else float("nan"),
+        "phrase_floor_p50_ms": phrase_p50 * 1000,
+        "x_phrase_floor": p50 / phrase_p50 if phrase_p50 else float("nan"),
+    }
+
+
 def summary_rows(result: BenchResult, pipelines: Sequence[str]) -> list[dict[str, float | str]]:
-    """One row per pipeline plus the floor: TTFA p50/p95 (ms) and p50 ratio to the floor."""
-    floors = [t.floor for t in result.of(pipelines[0])]
-    floor_p50 = percentile(floors, 0.5)
-    rows: list[dict[str, float | str]] = []
+    """One row per pipeline: TTFA p50/p95/max (ms), its floor's p50 and the p50 ratio."""
+    rows = []
     for name in pipelines:
-        ttfa = [t.ttfa for t in result.of(name)]
-        rows.append(
-            {
-                "pipeline": name,
-                "turns": len(ttfa),
-                "p50_ms": percentile(ttfa, 0.5) * 1000,
-                "p95_ms": percentile(ttfa, 0.95) * 1000,
-                "max_ms": max(ttfa) * 1000 if ttfa else float("nan"),
-                "x_floor": percentile(ttfa, 0.5) / floor_p50 if floor_p50 else float("nan"),
-            }
-        )
-    rows.append(
-        {
-            "pipeline": "floor (injected delays)",
-            "turns": len(floors),
-            "p50_ms": floor_p50 * 1000,
-            "p95_ms": percentile(floors, 0.95) * 1000,
-            "max_ms": max(floors) * 1000 if floors else float("nan"),
-            "x_floor": 1.0,
-        }
-    )
+        turns = result.of(name)
+        floor = percentile([t.floor for t in turns], 0.5)
+        phrase = percentile([t.phrase_floor for t in turns], 0.5)
+        rows.append(_row(name, [t.ttfa for t in turns], floor, phrase))
     return rows

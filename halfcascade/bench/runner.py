@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..speech.phrases import PhraseChunker
+from ..testing.realtime_server import split_tokens
 from ..testing.stack import trim_silence
 from ..testing.voices import default_voice
 from .pipelines import Pipeline, PipelineName, open_pipeline
@@ -30,7 +32,10 @@ class TurnResult:
     ttfa: float
     """User's end of speech to the first agent audio frame at the output."""
     floor: float
-    """The injected provider delays for this turn, summed."""
+    """The injected provider delays for this turn, summed (first text + TTS first byte)."""
+    phrase_floor: float
+    """``floor`` plus the token intervals the first clause of the reply waits for: no
+    pipeline that speaks whole clauses can start sooner."""
     first_text: float | None
     """End of speech to the realtime model's first text (server side)."""
     tts_wait: float | None
@@ -80,19 +85,33 @@ async def run_bench(
         for i, (line, _) in enumerate(script):
             order = pipes[i % len(pipes) :] + pipes[: i % len(pipes)]  # rotate: no order bias
             for pipe in order:
-                res = await _one_turn(pipe, i, line, audio[i], draws[i], profile)
+                res = await _one_turn(pipe, i, line, replies[line], audio[i], draws[i], profile)
                 results.append(res)
                 if on_turn is not None:
                     on_turn(res)
     return BenchResult(profile, results)
 
 
+def first_phrase_tokens(reply: str) -> int:
+    """How many streamed tokens of ``reply`` the first spoken clause needs."""
+    chunker = PhraseChunker()
+    tokens = split_tokens(reply)
+    for n, token in enumerate(tokens, start=1):
+        if chunker.push(token):
+            return n
+    return len(tokens)
+
+
 async def _one_turn(
-    pipe: Pipeline, i: int, line: str, pcm: np.ndarray, draw: Draw, profile: LatencyProfile
+    pipe: Pipeline,
+    i: int,
+    line: str,
+    reply: str,
+    pcm: np.ndarray,
+    draw: Draw,
+    profile: LatencyProfile,
 ) -> TurnResult:
-    pipe.set_delays(
-        first_text=draw.first_text, token_interval=profile.token_interval, tts_ttfb=draw.tts_ttfb
-    )
+    pipe.set_delays(draw, token_interval=profile.token_interval)
     stack = pipe.stack
     seg_index = len(stack.speaker.segments)
     ctx_index = len(stack.tts.contexts)
@@ -102,17 +121,21 @@ async def _one_turn(
     await asyncio.sleep(_GAP)
     turn = stack.realtime.turns[turn_index] if len(stack.realtime.turns) > turn_index else None
     ctx = stack.tts.contexts[ctx_index] if len(stack.tts.contexts) > ctx_index else None
-    first_text = turn.first_delta_at - ended_at if turn and turn.first_delta_at else None
+    first_delta = turn.first_delta_at if turn else None
+    if pipe.llm is not None and pipe.llm.first_tokens:  # the cascade's first token
+        first_delta = pipe.llm.first_tokens[-1]
+    first_text = first_delta - ended_at if first_delta else None
     tts_wait = (
-        ctx.first_audio_sent_at - turn.first_delta_at
-        if ctx and turn and ctx.first_audio_sent_at and turn.first_delta_at
+        ctx.first_audio_sent_at - first_delta
+        if ctx and ctx.first_audio_sent_at and first_delta
         else None
     )
     return TurnResult(
         pipeline=pipe.name,
         turn=i,
         ttfa=seg.first_frame_at - ended_at,
-        floor=draw.realtime_floor,
+        floor=pipe.floor(draw),
+        phrase_floor=pipe.floor(draw) + profile.token_interval * (first_phrase_tokens(reply) - 1),
         first_text=first_text,
         tts_wait=tts_wait,
         first_tts_text=ctx.chunks[0] if ctx and ctx.chunks else "",

@@ -146,13 +146,20 @@ class _TTSServer:
     def __init__(
         self,
         *,
-        ttfb: float,
-        voice: Voice | None,
-        chunk_ms: int,
-        realtime_factor: float | None,
-        host: str,
-        port: int,
+        ttfb: float = 0.25,
+        voice: Voice | None = None,
+        chunk_ms: int = 50,
+        realtime_factor: float | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
+        """Args:
+        ttfb: seconds from a request (or a flushed chunk) to its first audio.
+        voice: makes the PCM (default: espeak-ng if installed, else a synthetic voice).
+        chunk_ms: audio per message or write.
+        realtime_factor: pace audio at this multiple of real time (``None``: as fast as made).
+        host, port: where to listen (0: a free port).
+        """
         _check_ttfb(ttfb)
         if not 5 <= chunk_ms <= 2000:
             raise ConfigError(f"chunk_ms must be between 5 and 2000, got {chunk_ms}")
@@ -172,6 +179,10 @@ class _TTSServer:
         self._sockets: set[web.WebSocketResponse] = set()
         self._changed = asyncio.Condition()
         self._closing = asyncio.Event()
+        self._init_records()
+
+    def _init_records(self) -> None:
+        """Subclasses create their own records here (called by ``__init__``)."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 

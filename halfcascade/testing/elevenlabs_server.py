@@ -47,7 +47,6 @@ from ._tts_common import (
     _PartWriter,
     _TTSServer,
 )
-from .voices import Voice
 
 __all__ = ["ConnectionRecord", "ContextRecord", "ElevenLabsServer", "FaultKind", "RequestRecord"]
 
@@ -100,24 +99,7 @@ class _Context:
 class ElevenLabsServer(_TTSServer):
     """A local ElevenLabs TTS for the real ``livekit.plugins.elevenlabs.TTS`` client."""
 
-    def __init__(
-        self,
-        *,
-        ttfb: float = 0.25,
-        voice: Voice | None = None,
-        chunk_ms: int = 50,
-        realtime_factor: float | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-    ) -> None:
-        super().__init__(
-            ttfb=ttfb,
-            voice=voice,
-            chunk_ms=chunk_ms,
-            realtime_factor=realtime_factor,
-            host=host,
-            port=port,
-        )
+    def _init_records(self) -> None:
         self._contexts: list[ContextRecord] = []
         self._connections: list[ConnectionRecord] = []
 

@@ -22,7 +22,6 @@ from typing import Any
 from aiohttp import web
 
 from ._tts_common import _RAW_PCM, FaultKind, RequestRecord, _Body, _TTSServer
-from .voices import Voice
 
 __all__ = ["FaultKind", "OpenAITTSServer", "RequestRecord"]
 
@@ -39,25 +38,6 @@ _WRONG_FORMAT = (
 
 class OpenAITTSServer(_TTSServer):
     """A local OpenAI speech endpoint for the real ``livekit.plugins.openai.TTS`` client."""
-
-    def __init__(
-        self,
-        *,
-        ttfb: float = 0.25,
-        voice: Voice | None = None,
-        chunk_ms: int = 50,
-        realtime_factor: float | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-    ) -> None:
-        super().__init__(
-            ttfb=ttfb,
-            voice=voice,
-            chunk_ms=chunk_ms,
-            realtime_factor=realtime_factor,
-            host=host,
-            port=port,
-        )
 
     def _add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/audio/speech", self._speech)

@@ -51,9 +51,10 @@ class Session(AgentSession[Any]):
     """An ``AgentSession`` for a half-cascade: ``brain`` listens and writes, ``voice`` speaks.
 
     Args:
-        brain: ``OpenAIBrain()``, ``GoogleBrain()`` or a livekit ``RealtimeModel`` with text
-            output.
-        voice: ``ElevenLabsVoice()``, ``OpenAIVoice()``, ``GoogleVoice()`` or a livekit TTS.
+        brain: ``OpenAIBrain()`` (the default, also ``"openai"``), ``GoogleBrain()``
+            (``"google"``) or a livekit ``RealtimeModel`` with text output.
+        voice: ``ElevenLabsVoice()`` (the default, also ``"elevenlabs"``), ``OpenAIVoice()``
+            (``"openai"``), ``GoogleVoice()`` (``"google"``) or a livekit TTS.
         fallback_voices: voices tried in order when the one before fails (livekit's
             ``FallbackAdapter``).
         phrasing: when text is cut into TTS requests (first phrase early).
@@ -72,8 +73,8 @@ class Session(AgentSession[Any]):
     def __init__(
         self,
         *,
-        brain: Brain,
-        voice: Voice,
+        brain: Brain = "openai",
+        voice: Voice = "elevenlabs",
         fallback_voices: Sequence[Voice] = (),
         phrasing: Phrasing | None = None,
         vad: lk_vad.VAD | None = None,

@@ -20,8 +20,12 @@ def _ns(seconds: float) -> int:
     return int(seconds * 1e9)
 
 
-def record_turn(timeline: TurnTimeline) -> None:
-    """Emit ``timeline`` as a span tree with its real start and end times."""
+def record_turn(timeline: TurnTimeline, *, tracer: trace.Tracer | None = None) -> None:
+    """Emit ``timeline`` as a span tree with its real start and end times.
+
+    ``tracer`` defaults to the global provider's ``halfcascade`` tracer.
+    """
+    tracer = tracer or _tracer
     start = timeline.speech_end_at or timeline.first_text_at or timeline.ended_at
     attrs = {
         "halfcascade.turn": timeline.turn,
@@ -31,7 +35,7 @@ def record_turn(timeline: TurnTimeline) -> None:
     for name in ("speech_end_to_first_text", "tts_ttfb", "ttfa", "playback_delay", "total"):
         if (value := getattr(timeline, name)) is not None:
             attrs[f"halfcascade.{name}_ms"] = round(value * 1000, 1)
-    parent = _tracer.start_span("halfcascade.turn", start_time=_ns(start), attributes=attrs)
+    parent = tracer.start_span("halfcascade.turn", start_time=_ns(start), attributes=attrs)
     ctx = trace.set_span_in_context(parent)
     stages = (
         ("speech_end_to_first_text", timeline.speech_end_at, timeline.first_text_at),
@@ -42,6 +46,6 @@ def record_turn(timeline: TurnTimeline) -> None:
     )
     for name, a, b in stages:
         if a is not None and b is not None and b >= a:
-            span = _tracer.start_span(f"halfcascade.{name}", context=ctx, start_time=_ns(a))
+            span = tracer.start_span(f"halfcascade.{name}", context=ctx, start_time=_ns(a))
             span.end(end_time=_ns(b))
     parent.end(end_time=_ns(max(timeline.ended_at, start)))

@@ -176,3 +176,13 @@ async def test_a_failing_voice_falls_back_to_the_next_one() -> None:
         assert backup_tts.requests, "the fallback voice was never asked"
         assert "".join(r.text for r in backup_tts.requests).count("hello friend") == 1
         assert segment.duration > 0.5 and rms(segment.pcm()) > 500
+
+
+async def test_a_greeting_goes_straight_to_the_voice() -> None:
+    async with open_stack(reply="unused") as stack:
+        assert stack.session is not None
+        stack.session.say("Woof, welcome back! I missed you.")
+        segment = await stack.next_reply()
+    assert not stack.realtime.turns  # no model round trip before the first words
+    assert stack.tts.contexts[0].chunks[0].strip() == "Woof,"
+    assert segment.duration > 1.0

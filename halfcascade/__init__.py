@@ -5,6 +5,15 @@ you would any livekit ``AgentSession``.
 """
 
 from .agent import Agent, SpokenStyle, render_spoken_instructions
+from .avatar import (
+    AttachedAvatar,
+    Avatar,
+    LocalAvatar,
+    NoAvatar,
+    RunwayAvatar,
+    TavusAvatar,
+    attach_avatar,
+)
 from .brain import GoogleBrain, OpenAIBrain
 from .errors import (
     ConfigError,
@@ -35,28 +44,35 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Agent",
+    "AttachedAvatar",
+    "Avatar",
     "ConfigError",
     "ElevenLabsVoice",
     "FirstPhraseTokenizer",
     "GoogleBrain",
     "GoogleVoice",
     "HalfcascadeError",
+    "LocalAvatar",
     "Memory",
     "MemoryBinding",
     "MemoryConfig",
     "MemoryStore",
     "MissingCredentialsError",
+    "NoAvatar",
     "OpenAIBrain",
     "OpenAIVoice",
     "Persona",
     "Phrasing",
     "PostgresMemoryStore",
+    "RunwayAvatar",
     "SQLiteMemoryStore",
     "Session",
     "SpokenStyle",
     "StoreError",
+    "TavusAvatar",
     "UnsupportedModelError",
     "__version__",
+    "attach_avatar",
     "load_persona",
     "render_persona",
     "render_spoken_instructions",

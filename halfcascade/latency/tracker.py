@@ -187,12 +187,30 @@ class _TimedOutput(io.AudioOutput):
         self._in_segment = False
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
-        await super().capture_frame(frame)
         if not self._in_segment:
             self._in_segment = True
             self._tracker._note("first_audio_out", time.time())
         assert self.next_in_chain is not None
         await self.next_in_chain.capture_frame(frame)
+        # count the segment only once the sink took the frame, as livekit's own wrappers do:
+        # a barge-in can cancel the hand-over, and a segment counted but never played would
+        # keep every later interruption waiting for its finish
+        await super().capture_frame(frame)
+
+    def on_playback_finished(
+        self,
+        *,
+        playback_position: float,
+        interrupted: bool,
+        synchronized_transcript: str | None = None,
+    ) -> None:
+        if not self._pending_playback_count:
+            return  # a segment cancelled before this wrapper counted it
+        super().on_playback_finished(
+            playback_position=playback_position,
+            interrupted=interrupted,
+            synchronized_transcript=synchronized_transcript,
+        )
 
     def flush(self) -> None:
         super().flush()

@@ -77,3 +77,14 @@ async def test_memory_block_follows_the_persona_and_tools_are_added(tmp_path: Pa
 def test_an_agent_needs_instructions_or_a_persona() -> None:
     with pytest.raises(ConfigError, match="persona"):
         Agent()
+
+
+def test_persona_avatar_sections_map_to_avatars() -> None:
+    from halfcascade import LocalAvatar, NoAvatar, RunwayAvatar, TavusAvatar
+    from halfcascade.avatar import avatar_from_persona
+    from halfcascade.persona import AvatarSpec
+
+    assert isinstance(avatar_from_persona(None), NoAvatar)
+    assert isinstance(avatar_from_persona(AvatarSpec(provider="tavus", id="f1")), TavusAvatar)
+    assert isinstance(avatar_from_persona(AvatarSpec(provider="runway", id="a1")), RunwayAvatar)
+    assert isinstance(avatar_from_persona(AvatarSpec(provider="local")), LocalAvatar)

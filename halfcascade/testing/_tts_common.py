@@ -21,13 +21,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 import numpy as np
 from aiohttp import web
 from numpy.typing import NDArray
 
+from .._service import Service
 from ..errors import ConfigError
 from .voices import Voice, default_voice
 
@@ -140,7 +140,7 @@ _RAW_PCM = _Body(content_type="audio/pcm")
 _PartWriter = Callable[[int, NDArray[np.int16], int], Awaitable[None]]
 
 
-class _TTSServer:
+class _TTSServer(Service):
     """Base of the local TTS servers; subclasses add their routes in ``_add_routes``."""
 
     def __init__(
@@ -218,17 +218,6 @@ class _TTSServer:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # --- public knobs ------------------------------------------------------------------------
 

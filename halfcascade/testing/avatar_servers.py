@@ -34,14 +34,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import jwt
 from aiohttp import web
 from livekit import rtc
 from livekit.agents.voice.avatar import AvatarOptions, AvatarRunner, DataStreamAudioReceiver
 
+from .._service import Service
 from ..avatar.local import LocalVideoGenerator
 
 __all__ = ["AvatarBehaviour", "AvatarRequest", "RunwayServer", "StandInAvatar", "TavusServer"]
@@ -160,7 +160,7 @@ class StandInAvatar:
             await self._leave()
 
 
-class _AvatarServer:
+class _AvatarServer(Service):
     def __init__(self, *, behaviour: AvatarBehaviour | None = None, port: int = 0) -> None:
         self.behaviour = behaviour or AvatarBehaviour()
         self.requests: list[AvatarRequest] = []
@@ -195,15 +195,6 @@ class _AvatarServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     def _routes(self, app: web.Application) -> None:
         raise NotImplementedError

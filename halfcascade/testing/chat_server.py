@@ -16,12 +16,13 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from .._service import Service
 from ._realtime_types import split_tokens
 
 __all__ = ["ChatCompletionsServer"]
 
 
-class ChatCompletionsServer:
+class ChatCompletionsServer(Service):
     """Answers each request with ``reply(last user message)``, streamed token by token."""
 
     def __init__(
@@ -64,12 +65,6 @@ class ChatCompletionsServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     async def _complete(self, request: web.Request) -> web.StreamResponse:
         arrived = time.perf_counter()

@@ -31,11 +31,11 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO
 
 from livekit import api
 
+from .._service import Service
 from ..errors import ConfigError
 
 __all__ = [
@@ -75,7 +75,7 @@ def _free_port(kind: int = socket.SOCK_STREAM) -> int:
         return port
 
 
-class LiveKitServer:
+class LiveKitServer(Service):
     """Runs ``livekit-server --dev`` on loopback for the duration of an ``async with``.
 
     Args:
@@ -194,15 +194,6 @@ class LiveKitServer:
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 def _open_log(path: Path) -> BinaryIO:

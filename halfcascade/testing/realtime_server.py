@@ -29,11 +29,11 @@ import contextlib
 import copy
 import logging
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
+from .._service import Service
 from ._realtime_conn import Connection, Shared
 from ._realtime_protocol import Event
 from ._realtime_response import Failure
@@ -78,7 +78,7 @@ def _constant(text: str) -> ReplyFn:
     return reply
 
 
-class RealtimeServer:
+class RealtimeServer(Service):
     """A local OpenAI Realtime websocket server driven by a reply callable.
 
     Args:
@@ -149,18 +149,6 @@ class RealtimeServer:
         for _, fut in self._waiters:
             if not fut.done():
                 fut.set_exception(RuntimeError("RealtimeServer closed"))
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- addresses and records ---------------------------------------------------------------
 

@@ -17,7 +17,6 @@ import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from livekit import rtc
 from livekit.agents.voice.avatar import AudioReceiver, AudioSegmentEnd, VideoGenerator
 from numpy.typing import NDArray
 
+from ..._service import Service
 from .character import Character, default_character
 from .features import MouthShape, MouthTracker
 from .render import AvatarRenderer
@@ -50,7 +50,7 @@ class PlayedAudio:
     frame: rtc.AudioFrame
 
 
-class AvatarPlayer:
+class AvatarPlayer(Service):
     """Plays an avatar room-less, reporting playback to its audio receiver.
 
     Args:
@@ -107,15 +107,6 @@ class AvatarPlayer:
                 await task
         self._tasks = []
         await self._recv.aclose()
-
-    async def __aenter__(self) -> AvatarPlayer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     async def _read_audio(self) -> None:
         async for frame in self._recv:

@@ -84,13 +84,14 @@ def halfcascade_builder(agent: LkAgent, **session_kwargs: Any) -> Builder:
         from ..session import Session
         from ..speech import ElevenLabsVoice
 
-        brain = session_kwargs.pop("brain", None) or OpenAIBrain(
+        kwargs = dict(session_kwargs)  # a builder may be called again: never consume its options
+        brain = kwargs.pop("brain", None) or OpenAIBrain(
             base_url=stack.realtime.base_url, api_key=API_KEY
         )
-        voice = session_kwargs.pop("voice", None) or ElevenLabsVoice(
+        voice = kwargs.pop("voice", None) or ElevenLabsVoice(
             base_url=stack.tts.base_url, api_key=API_KEY
         )
-        return Session(brain=brain, voice=voice, **session_kwargs), agent
+        return Session(brain=brain, voice=voice, **kwargs), agent
 
     return build
 

@@ -28,7 +28,7 @@ from .brain import OpenAIBrain
 from .session import Session
 from .speech import ElevenLabsVoice
 from .testing.audio_io import MicrophoneInput, SpeakerOutput
-from .testing.realtime_server import ReplyContext
+from .testing.openai_realtime import ReplyContext
 from .testing.stack import LocalStack, halfcascade_builder, open_stack, trim_silence
 from .testing.voices import default_voice
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from halfcascade.testing.conformance import recording
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
@@ -27,3 +30,12 @@ _PROVIDER_VARS = (
 def _no_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _PROVIDER_VARS:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _stand_ins_conform(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every message any stand-in sends during any test must pass the provider SDK's types."""
+    with recording() as rec:
+        yield
+    if request.node.get_closest_marker("nonconforming") is None and (report := rec.report()):
+        pytest.fail(report, pytrace=False)

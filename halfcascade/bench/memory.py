@@ -180,8 +180,8 @@ async def ttfa_bench(*, rounds: int = 2, memories: int = 10000) -> dict[str, lis
     """TTFA samples (seconds) of the scripted conversation with memory ``on`` and ``off``."""
     from livekit.agents.utils import http_context
 
-    from ..testing.elevenlabs_server import ElevenLabsServer
-    from ..testing.realtime_server import RealtimeServer
+    from ..testing.elevenlabs import ElevenLabsServer
+    from ..testing.openai_realtime import RealtimeServer
     from ..testing.transcribe import ScriptedTranscriber
     from ..testing.voices import synthetic_voice
 

@@ -16,7 +16,7 @@ from livekit.agents import AgentSession
 
 from ..agent import Agent
 from ..testing.chat_server import ChatCompletionsServer
-from ..testing.realtime_server import ReplyContext
+from ..testing.openai_realtime import ReplyContext
 from ..testing.scripted_stt import ScriptedSTT
 from ..testing.stack import API_KEY, Builder, LocalStack, halfcascade_builder, open_stack
 from ..testing.transcribe import ScriptedTranscriber

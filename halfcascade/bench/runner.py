@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..speech.phrases import PhraseChunker
-from ..testing.realtime_server import split_tokens
+from ..testing.openai_realtime import split_tokens
 from ..testing.stack import trim_silence
 from ..testing.voices import default_voice
 from .pipelines import Pipeline, PipelineName, open_pipeline

@@ -12,9 +12,9 @@ The real livekit plugins talk to these servers unchanged through ``base_url``::
 """
 
 from .audio_io import MicrophoneInput, PlayedSegment, SpeakerOutput
-from .elevenlabs_server import ElevenLabsServer
-from .openai_tts_server import OpenAITTSServer
-from .realtime_server import RealtimeServer, ReplyContext, ToolCall, TurnRecord
+from .elevenlabs import ElevenLabsServer
+from .openai_realtime import RealtimeServer, ReplyContext, ToolCall, TurnRecord
+from .openai_tts import OpenAITTSServer
 from .stack import LocalStack, halfcascade_builder, open_stack, trim_silence
 from .transcribe import ScriptedTranscriber, Transcriber, WhisperTranscriber
 from .vad import VadConfig

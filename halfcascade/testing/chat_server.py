@@ -17,7 +17,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from .._service import Service
-from ._realtime_types import split_tokens
+from .openai_realtime._types import split_tokens
 
 __all__ = ["ChatCompletionsServer"]
 

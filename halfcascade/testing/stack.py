@@ -22,8 +22,8 @@ from livekit.agents import Agent as LkAgent
 from livekit.agents import AgentSession, utils
 
 from .audio_io import MicrophoneInput, PlayedSegment, SpeakerOutput
-from .elevenlabs_server import ElevenLabsServer
-from .realtime_server import RealtimeServer, ReplyFn
+from .elevenlabs import ElevenLabsServer
+from .openai_realtime import RealtimeServer, ReplyFn
 from .transcribe import ScriptedTranscriber, Transcriber
 from .vad import VadConfig
 from .voices import default_voice

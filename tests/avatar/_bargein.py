@@ -29,8 +29,8 @@ from livekit.agents.voice.transcription import TranscriptSynchronizer
 
 from halfcascade import Agent, ElevenLabsVoice, OpenAIBrain, Session
 from halfcascade.testing.audio_io import MicrophoneInput
-from halfcascade.testing.elevenlabs_server import ElevenLabsServer
-from halfcascade.testing.realtime_server import RealtimeServer, ReplyContext
+from halfcascade.testing.elevenlabs import ElevenLabsServer
+from halfcascade.testing.openai_realtime import RealtimeServer, ReplyContext
 from halfcascade.testing.transcribe import ScriptedTranscriber
 from halfcascade.testing.vad import VadConfig
 from halfcascade.testing.voices import synthetic_voice

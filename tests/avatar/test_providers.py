@@ -27,7 +27,8 @@ from halfcascade.avatar import (
     attach_avatar,
 )
 from halfcascade.errors import ConfigError, MissingCredentialsError
-from halfcascade.testing.avatar_servers import AvatarBehaviour, RunwayServer, TavusServer
+from halfcascade.testing.runway import RunwayServer
+from halfcascade.testing.tavus import AvatarBehaviour, TavusServer
 
 pytestmark = pytest.mark.contract
 

@@ -33,8 +33,9 @@ from halfcascade.avatar import (
 )
 from halfcascade.avatar.local import LocalAvatarLink
 from halfcascade.avatar.runway import RunwayAvatarLink
-from halfcascade.testing.avatar_servers import RunwayServer, TavusServer
 from halfcascade.testing.livekit_server import LiveKitServer
+from halfcascade.testing.runway import RunwayServer
+from halfcascade.testing.tavus import TavusServer
 from halfcascade.testing.voices import synthetic_voice
 
 pytestmark = pytest.mark.room

@@ -16,8 +16,8 @@ from livekit.agents import Agent as LkAgent
 from livekit.agents import AgentSession, RunContext, function_tool
 
 from halfcascade import Agent, ElevenLabsVoice, OpenAIBrain, OpenAIVoice, Session
-from halfcascade.testing.openai_tts_server import OpenAITTSServer
-from halfcascade.testing.realtime_server import ReplyContext, ToolCall
+from halfcascade.testing.openai_realtime import ReplyContext, ToolCall
+from halfcascade.testing.openai_tts import OpenAITTSServer
 from halfcascade.testing.stack import API_KEY, LocalStack, halfcascade_builder, open_stack
 from halfcascade.testing.transcribe import WhisperTranscriber
 

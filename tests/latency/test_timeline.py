@@ -11,7 +11,7 @@ from livekit.agents import RunContext, function_tool
 from halfcascade import Agent, Session
 from halfcascade.latency import LatencySummary, TurnTimeline
 from halfcascade.testing import open_stack
-from halfcascade.testing.realtime_server import ReplyContext, ToolCall
+from halfcascade.testing.openai_realtime import ReplyContext, ToolCall
 from halfcascade.testing.stack import halfcascade_builder
 
 

@@ -19,8 +19,8 @@ from halfcascade import Agent, ElevenLabsVoice, OpenAIBrain, Session
 from halfcascade.memory import MEMORY_HEADER, MemoryBinding, MemoryStore, SQLiteMemoryStore
 from halfcascade.persona import load_persona, render_persona
 from halfcascade.testing.audio_io import MicrophoneInput, SpeakerOutput
-from halfcascade.testing.elevenlabs_server import ElevenLabsServer
-from halfcascade.testing.realtime_server import RealtimeServer, ReplyContext, ReplyFn, ToolCall
+from halfcascade.testing.elevenlabs import ElevenLabsServer
+from halfcascade.testing.openai_realtime import RealtimeServer, ReplyContext, ReplyFn, ToolCall
 from halfcascade.testing.transcribe import ScriptedTranscriber
 from halfcascade.testing.voices import synthetic_voice
 

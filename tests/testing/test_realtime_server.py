@@ -22,14 +22,14 @@ from livekit.agents import llm
 from livekit.plugins import openai
 from openai.types import realtime
 
-from halfcascade.testing._realtime_audio import InputAudio, TurnEnded
-from halfcascade.testing.realtime_server import (
+from halfcascade.testing.openai_realtime import (
     RealtimeServer,
     ReplyContext,
     ToolCall,
     TurnRecord,
     split_tokens,
 )
+from halfcascade.testing.openai_realtime._audio import InputAudio, TurnEnded
 from halfcascade.testing.transcribe import ScriptedTranscriber, WhisperTranscriber
 from halfcascade.testing.vad import (
     EnergyVad,

@@ -18,8 +18,8 @@ from livekit.agents import tts as lk_tts
 from livekit.plugins import elevenlabs, openai
 
 from halfcascade.testing import voices
-from halfcascade.testing.elevenlabs_server import ElevenLabsServer
-from halfcascade.testing.openai_tts_server import OpenAITTSServer
+from halfcascade.testing.elevenlabs import ElevenLabsServer
+from halfcascade.testing.openai_tts import OpenAITTSServer
 from halfcascade.testing.voices import synthetic_voice
 
 pytestmark = pytest.mark.contract

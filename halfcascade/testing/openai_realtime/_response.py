@@ -10,14 +10,14 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from ._realtime_items import Conversation, assistant_item, function_call_item, item_text
-from ._realtime_protocol import Event, event, new_id, response_object, usage
-from ._realtime_types import Reply, ReplyContext, ReplyFn, ToolCall, TurnRecord, TurnSource
-from ._realtime_types import split_tokens as _split
+from ._items import Conversation, assistant_item, function_call_item, item_text
+from ._protocol import Event, event, new_id, response_object, usage
+from ._types import Reply, ReplyContext, ReplyFn, ToolCall, TurnRecord, TurnSource
+from ._types import split_tokens as _split
 
 __all__ = ["Failure", "Response", "ResponseHost", "ResponseSpec", "call_reply"]
 
-logger = logging.getLogger("halfcascade.testing.realtime_server")
+logger = logging.getLogger("halfcascade.testing.openai_realtime")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

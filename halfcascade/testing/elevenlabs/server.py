@@ -39,7 +39,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 from numpy.typing import NDArray
 
-from ._tts_common import (
+from .._tts import (
     ConnectionRecord,
     ContextRecord,
     FaultKind,
@@ -50,7 +50,7 @@ from ._tts_common import (
 
 __all__ = ["ConnectionRecord", "ContextRecord", "ElevenLabsServer", "FaultKind", "RequestRecord"]
 
-logger = logging.getLogger("halfcascade.testing.elevenlabs_server")
+logger = logging.getLogger("halfcascade.testing.elevenlabs")
 
 _PCM_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 _DEFAULT_SCHEDULE = (120, 160, 250, 290)

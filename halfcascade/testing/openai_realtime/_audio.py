@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._realtime_protocol import Event, event
-from .transcribe import Transcriber
-from .vad import EnergyVad, SpeechStarted, SpeechStopped, VadConfig
+from ..transcribe import Transcriber
+from ..vad import EnergyVad, SpeechStarted, SpeechStopped, VadConfig
+from ._protocol import Event, event
 
 __all__ = ["AudioSegment", "InputAudio", "InputEvent", "TurnEnded", "transcribe_turn"]
 
-logger = logging.getLogger("halfcascade.testing.realtime_server")
+logger = logging.getLogger("halfcascade.testing.openai_realtime")
 
 _KEEP_IDLE_MS = 1000  # idle audio kept beyond the prefix padding, for the next turn's start
 _MAX_ARRIVALS = 4000  # ~400 s of the plugin's 100 ms chunks

@@ -7,7 +7,7 @@ import contextlib
 import json
 from typing import Any
 
-from ._realtime_protocol import new_id
+from ._protocol import new_id
 
 __all__ = [
     "Conversation",

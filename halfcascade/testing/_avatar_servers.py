@@ -46,7 +46,7 @@ from ..avatar.local import LocalVideoGenerator
 
 __all__ = ["AvatarBehaviour", "AvatarRequest", "RunwayServer", "StandInAvatar", "TavusServer"]
 
-logger = logging.getLogger("halfcascade.testing.avatar_servers")
+logger = logging.getLogger("halfcascade.testing.avatar")
 
 _ON_BEHALF = "lk.publish_on_behalf"
 _JSON: web.RequestKey[dict[str, Any]] = web.RequestKey("json", dict)

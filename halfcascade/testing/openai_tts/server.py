@@ -21,11 +21,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ._tts_common import _RAW_PCM, FaultKind, RequestRecord, _Body, _TTSServer
+from .._tts import _RAW_PCM, FaultKind, RequestRecord, _Body, _TTSServer
 
 __all__ = ["FaultKind", "OpenAITTSServer", "RequestRecord"]
 
-logger = logging.getLogger("halfcascade.testing.openai_tts_server")
+logger = logging.getLogger("halfcascade.testing.openai_tts")
 
 _SAMPLE_RATE = 24000
 _AUDIO_ONLY_MODELS = ("tts-1", "tts-1-hd")

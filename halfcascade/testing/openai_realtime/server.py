@@ -33,11 +33,13 @@ from typing import Any
 
 from aiohttp import web
 
-from .._service import Service
-from ._realtime_conn import Connection, Shared
-from ._realtime_protocol import Event
-from ._realtime_response import Failure
-from ._realtime_types import (
+from ..._service import Service
+from ..transcribe import ScriptedTranscriber, Transcriber
+from ..vad import VadConfig
+from ._conn import Connection, Shared
+from ._protocol import Event
+from ._response import Failure
+from ._types import (
     Reply,
     ReplyContext,
     ReplyFn,
@@ -46,8 +48,6 @@ from ._realtime_types import (
     TurnSource,
     split_tokens,
 )
-from .transcribe import ScriptedTranscriber, Transcriber
-from .vad import VadConfig
 
 __all__ = [
     "RealtimeServer",
@@ -60,7 +60,7 @@ __all__ = [
     "split_tokens",
 ]
 
-logger = logging.getLogger("halfcascade.testing.realtime_server")
+logger = logging.getLogger("halfcascade.testing.openai_realtime")
 
 _MAX_MESSAGE = 32 * 1024 * 1024  # a conversation.item.create may carry a whole turn of audio
 _DROP_WAIT = 2.0  # seconds drop_connections waits for the dropped handlers to finish

@@ -27,9 +27,9 @@ import numpy as np
 from aiohttp import web
 from numpy.typing import NDArray
 
-from .._service import Service
-from ..errors import ConfigError
-from .voices import Voice, default_voice
+from ..._service import Service
+from ...errors import ConfigError
+from ..voices import Voice, default_voice
 
 __all__ = ["ConnectionRecord", "ContextRecord", "FaultKind", "RequestRecord"]
 

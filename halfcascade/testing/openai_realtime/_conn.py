@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from ._realtime_audio import AudioSegment, InputAudio, TurnEnded, transcribe_turn
-from ._realtime_items import Conversation, simple_item, user_audio_item
-from ._realtime_protocol import (
+from ..transcribe import Transcriber
+from ..vad import SpeechStarted, VadConfig
+from ._audio import AudioSegment, InputAudio, TurnEnded, transcribe_turn
+from ._items import Conversation, simple_item, user_audio_item
+from ._protocol import (
     Event,
     default_session,
     elide_audio,
@@ -30,14 +32,12 @@ from ._realtime_protocol import (
     tool_names,
     turn_detection_of,
 )
-from ._realtime_response import Failure, Response, ResponseSpec, call_reply
-from ._realtime_types import Reply, ReplyContext, ReplyFn, TurnRecord
-from .transcribe import Transcriber
-from .vad import SpeechStarted, VadConfig
+from ._response import Failure, Response, ResponseSpec, call_reply
+from ._types import Reply, ReplyContext, ReplyFn, TurnRecord
 
 __all__ = ["Connection", "Shared"]
 
-logger = logging.getLogger("halfcascade.testing.realtime_server")
+logger = logging.getLogger("halfcascade.testing.openai_realtime")
 
 _RATE = 24000
 _TRANSCRIPT_WAIT = 10.0  # bound on how long a reply waits for the user's transcript

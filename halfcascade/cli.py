@@ -49,8 +49,17 @@ def demo(
         )
 
 
-@app.command()
+bench_app = typer.Typer(
+    no_args_is_help=False,
+    invoke_without_command=True,
+    help="Measure: the pipeline comparison by default, or a named benchmark.",
+)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.callback()
 def bench(
+    ctx: typer.Context,
     profile: Annotated[str, typer.Option(help="profile name or TOML file")] = "fixed",
     turns: Annotated[int, typer.Option(min=1, help="turns per pipeline")] = 20,
     pipelines: Annotated[str, typer.Option(help="comma-separated pipelines")] = (
@@ -60,6 +69,8 @@ def bench(
     seed: Annotated[int, typer.Option(help="seed of the per-turn delay draws")] = 7,
 ) -> None:
     """Run the scripted conversation through each pipeline, interleaved, and compare."""
+    if ctx.invoked_subcommand is not None:
+        return
     from .bench.chart import write_chart
     from .bench.cli import run_and_report
 
@@ -71,6 +82,18 @@ def bench(
     path.write_text(json.dumps(result.to_json(), indent=2))
     chart = write_chart(result, names, out / f"bench-{result.profile.name}.png")
     typer.echo(f"raw results: {path}\nchart: {chart}")
+
+
+@bench_app.command(
+    "memory",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench_memory(ctx: typer.Context) -> None:
+    """Memory recall latency per store and size (options: --help)."""
+    from .bench.memory import main as memory_main
+
+    memory_main(list(ctx.args))
 
 
 def main() -> None:

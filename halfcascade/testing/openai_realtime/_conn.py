@@ -1,11 +1,14 @@
-"""One realtime websocket connection: session state, conversation, audio, responses."""
+"""One realtime websocket connection: session state, conversation, audio, responses.
+
+Every client event is validated first (:mod:`._client_events`); a rejected one is answered
+with the service's ``error`` event (its ``event_id`` echoed) and changes nothing. Every
+server event is serialized once, and that exact JSON is what the socket, :attr:`Shared.sent`
+and :func:`halfcascade.testing.conformance.emit` get.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import copy
 import json
 import logging
 import time
@@ -15,19 +18,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from .. import conformance
 from ..transcribe import Transcriber
 from ..vad import SpeechStarted, VadConfig
+from ..voices import Voice
 from ._audio import AudioSegment, InputAudio, TurnEnded, transcribe_turn
-from ._items import Conversation, simple_item, user_audio_item
+from ._checks import ClientError
+from ._client_events import event_id_of, validate_client_event
+from ._items import Conversation, simple_item, user_audio_item, without_audio
 from ._protocol import (
     Event,
     default_session,
     elide_audio,
     error_event,
     event,
-    merge_session,
     new_id,
     tool_names,
     turn_detection_of,
@@ -35,11 +42,12 @@ from ._protocol import (
 from ._response import Failure, Response, ResponseSpec, call_reply
 from ._types import Reply, ReplyContext, ReplyFn, TurnRecord
 
-__all__ = ["Connection", "Shared"]
+__all__ = ["RATE", "Connection", "Handler", "Shared", "voice_name"]
 
 logger = logging.getLogger("halfcascade.testing.openai_realtime")
 
-_RATE = 24000
+RATE = 24000
+"""Sample rate of every audio the connection takes and sends (``audio/pcm``)."""
 _TRANSCRIPT_WAIT = 10.0  # bound on how long a reply waits for the user's transcript
 
 
@@ -51,6 +59,7 @@ class Shared:
     ttft: float
     token_interval: float
     transcriber: Transcriber
+    voice: Voice
     vad: VadConfig
     on_turn: Callable[[TurnRecord], None]
     failures: deque[Failure] = field(default_factory=deque)
@@ -68,24 +77,31 @@ class Connection:
         *,
         model: str,
         transport: asyncio.BaseTransport | None,
+        handlers: dict[str, Handler],
     ) -> None:
         self.conversation = Conversation()
         self.session = default_session(model)
+        self.shared = shared
+        self.audio = InputAudio(shared.vad, sample_rate=RATE)
+        self.audio.configure(turn_detection_of(self.session))
+        self.active: Response | None = None
+        """The response writing to the conversation (at most one at a time)."""
+        self.out_of_band: set[Response] = set()
+        """Responses with ``conversation: "none"`` (any number, in parallel)."""
+        self.spoke = False
+        """Whether any audio was sent (the voice is fixed from then on)."""
+        self.speech_item: str | None = None
         self._ws = ws
         self._transport = transport
-        self._shared = shared
-        self._audio = InputAudio(shared.vad, sample_rate=_RATE)
-        self._audio.configure(turn_detection_of(self.session))
-        self._active: Response | None = None
-        self._speech_item: str | None = None
+        self._handlers = handlers
         self._tasks: set[asyncio.Task[None]] = set()
         self._send_lock = asyncio.Lock()
         self._closed = False
 
     @property
     def token_interval(self) -> float:
-        """Seconds between text deltas."""
-        return self._shared.token_interval
+        """Seconds between output deltas."""
+        return self.shared.token_interval
 
     async def run(self) -> None:
         """Greet with ``session.created`` and serve client events until the socket closes."""
@@ -94,6 +110,9 @@ class Connection:
             async for msg in self._ws:
                 if msg.type is WSMsgType.TEXT:
                     await self._on_text(msg.data, time.perf_counter())
+                elif msg.type is WSMsgType.BINARY:
+                    message = "Binary frames are not supported: send each event as JSON text."
+                    await self.send(error_event("invalid_event", message))
         finally:
             await self.aclose()
 
@@ -101,10 +120,13 @@ class Connection:
         """Send a server event (dropped once the socket is closed)."""
         if self._ws.closed:
             return
-        self._shared.sent.append(ev)
+        text = json.dumps(ev)
+        wire = json.loads(text)  # the record is exactly what went out, whatever happens to ev
+        self.shared.sent.append(wire)
+        conformance.emit("openai_realtime", "server_event", wire)
         async with self._send_lock:
             try:
-                await self._ws.send_str(json.dumps(ev))
+                await self._ws.send_str(text)
             except ConnectionResetError:
                 logger.debug("realtime client went away mid-send", extra={"type": ev["type"]})
 
@@ -116,212 +138,174 @@ class Connection:
             await self._ws.close(code=WSCloseCode.GOING_AWAY)
 
     async def aclose(self) -> None:
-        """Stop the response and background transcriptions."""
+        """Stop the responses and background transcriptions."""
         if self._closed:
             return
         self._closed = True
-        if self._active is not None:
-            await self._active.aclose()
-            self._active = None
+        for response in [self.active, *self.out_of_band]:
+            if response is not None:
+                await response.aclose()
+        self.active = None
+        self.out_of_band.clear()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.conversation.cancel_pending()
 
+    async def _on_text(self, data: str, at: float) -> None:
+        try:
+            raw = json.loads(data)
+        except ValueError:
+            message = "We could not parse the JSON body of your event: it is not valid JSON."
+            await self.send(error_event("invalid_json", message))
+            return
+        if isinstance(raw, dict):
+            self.shared.received.append(elide_audio(raw))
+        try:
+            ev = validate_client_event(raw)
+            await self._handlers[ev["type"]](self, ev, at)
+        except ClientError as err:
+            logger.debug("realtime client event rejected", extra={"code": err.code})
+            await self.send(
+                error_event(err.code, err.message, param=err.param, event_id=event_id_of(raw))
+            )
+
     # -- ResponseHost ------------------------------------------------------------------------
 
     async def reply_context(self, spec: ResponseSpec) -> ReplyContext:
         """What the reply callable sees; waits (bounded) for the user's transcript."""
-        items = self.conversation.items
-        last = items[-1] if items else None
+        items = list(spec.input_items if spec.input_items is not None else self.conversation.items)
+        try:
+            async with asyncio.timeout(_TRANSCRIPT_WAIT):
+                simple = await self.conversation.simple_items(items)
+        except TimeoutError:
+            logger.warning("realtime reply gave up waiting for the user's transcript")
+            simple = [simple_item(it) for it in items]
+        last = simple[-1] if simple else None
         tool_output = None
-        if last is not None and last.get("type") == "function_call_output":
+        if last is not None and last["type"] == "function_call_output":
             tool_output = str(last.get("output") or "")
-        transcript = tool_output if tool_output is not None else await self._user_text()
-        session_instructions = str(self.session.get("instructions") or "")
+        user = [it for it in simple if it["type"] == "message" and it.get("role") == "user"]
+        transcript = tool_output if tool_output is not None else (user[-1]["text"] if user else "")
         return ReplyContext(
             transcript=transcript,
             instructions=spec.instructions
             if spec.instructions is not None
-            else session_instructions,
+            else str(self.session.get("instructions") or ""),
             tools=spec.tools if spec.tools is not None else tool_names(self.session.get("tools")),
-            items=tuple(simple_item(it) for it in self.conversation.items),
+            items=tuple(simple),
             tool_output=tool_output,
             source=spec.source,
+            out_of_band=spec.out_of_band,
+            metadata=spec.metadata,
         )
-
-    async def _user_text(self) -> str:
-        try:
-            async with asyncio.timeout(_TRANSCRIPT_WAIT):
-                return await self.conversation.latest_user_text()
-        except TimeoutError:
-            logger.warning("realtime reply gave up waiting for the user's transcript")
-            return ""
 
     async def reply(self, ctx: ReplyContext) -> Reply:
         """Call the reply callable (sync or async) and check what it returned."""
-        return await call_reply(self._shared.reply_fn, ctx)
+        return await call_reply(self.shared.reply_fn, ctx)
+
+    async def synthesize(self, text: str) -> npt.NDArray[np.int16]:
+        """The reply spoken by the server's voice, 24 kHz mono PCM16 (in a worker thread)."""
+        return await asyncio.to_thread(self.shared.voice, text, RATE)
 
     def response_finished(self, response: Response, record: TurnRecord) -> None:
         """Forget the finished response and publish its record."""
-        if self._active is response:
-            self._active = None
-        self._shared.on_turn(record)
+        if self.active is response:
+            self.active = None
+        self.out_of_band.discard(response)
+        self.spoke = self.spoke or record.audio_samples > 0
+        self.shared.on_turn(record)
 
-    # -- client events -----------------------------------------------------------------------
+    # -- responses ---------------------------------------------------------------------------
 
-    async def _on_text(self, data: str, at: float) -> None:
-        try:
-            ev = json.loads(data)
-        except ValueError:
-            await self.send(error_event("invalid_json", "The server could not parse the event"))
-            return
-        if not isinstance(ev, dict) or not isinstance(ev.get("type"), str):
-            await self.send(error_event("invalid_value", "An event needs a string 'type'"))
-            return
-        self._shared.received.append(elide_audio(ev))
-        handler = _HANDLERS.get(ev["type"])
-        if handler is None:
-            msg = f"Invalid value: '{ev['type']}'. Unsupported client event type."
-            await self.send(error_event("invalid_value", msg, event_id=ev.get("event_id")))
-            return
-        await handler(self, ev, at)
-
-    async def _error(self, ev: Event, code: str, message: str, param: str | None = None) -> None:
-        await self.send(error_event(code, message, event_id=ev.get("event_id"), param=param))
-
-    async def _on_session_update(self, ev: Event, at: float) -> None:
-        update = ev.get("session")
-        if not isinstance(update, dict):
-            await self._error(ev, "invalid_value", "session.update needs a 'session' object")
-            return
-        self.session = merge_session(self.session, update)
-        self._audio.configure(turn_detection_of(self.session))
-        await self.send(event("session.updated", session=self.session))
-
-    async def _on_audio_append(self, ev: Event, at: float) -> None:
-        try:
-            raw = base64.b64decode(str(ev.get("audio") or ""), validate=True)
-        except (binascii.Error, ValueError):
-            await self._error(ev, "invalid_value", "audio must be base64 PCM16", "audio")
-            return
-        pcm = np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2").astype(np.int16)
-        for vad_event in self._audio.append(pcm, at):
-            if isinstance(vad_event, SpeechStarted):
-                await self._speech_started(vad_event)
-            else:
-                await self._speech_stopped(vad_event, at)
-
-    async def _on_audio_commit(self, ev: Event, at: float) -> None:
-        if (ms := self._audio.buffered_ms) < 100:
-            msg = (
-                "Error committing input audio buffer: buffer too small. Expected at least "
-                f"100ms of audio, but buffer only has {ms:.2f}ms of audio."
+    async def start_response(self, spec: ResponseSpec, client_event_id: str | None) -> None:
+        """Create a response (or answer with an injected failure)."""
+        shared = self.shared
+        failure = shared.failures.popleft() if shared.failures else None
+        if failure is not None and failure.as_error_event:
+            error = error_event(
+                failure.code,
+                failure.message,
+                error_type=failure.error_type,
+                event_id=client_event_id,
             )
-            await self._error(ev, "input_audio_buffer_commit_empty", msg)
+            await self.send(error)
             return
-        self._speech_item = None
-        await self._commit(new_id("item"), self._audio.commit_all())
+        response = Response(spec, self, failure)
+        if spec.out_of_band:
+            self.out_of_band.add(response)
+        else:
+            self.active = response
+        await response.start()
 
-    async def _on_audio_clear(self, ev: Event, at: float) -> None:
-        self._audio.clear()
-        self._speech_item = None
-        await self.send(event("input_audio_buffer.cleared"))
+    def find_response(self, response_id: str | None) -> Response | None:
+        """An in-progress response by id; without an id, the conversation's."""
+        if not response_id:
+            return self.active
+        every = [self.active, *self.out_of_band]
+        return next((r for r in every if r is not None and r.id == response_id), None)
 
-    async def _on_item_create(self, ev: Event, at: float) -> None:
-        item = ev.get("item")
-        if not isinstance(item, dict):
-            await self._error(ev, "invalid_value", "conversation.item.create needs an 'item'")
-            return
-        item = {"object": "realtime.item", "status": "completed", **copy.deepcopy(item)}
-        requested = ev.get("previous_item_id")
-        try:
-            prev = self.conversation.insert(item, requested)
-        except KeyError:
-            msg = f"Invalid 'previous_item_id': no item with id '{requested}'."
-            await self._error(ev, "invalid_value", msg, "previous_item_id")
-            return
-        except ValueError:
-            msg = f"Item with id '{item['id']}' already exists."
-            await self._error(ev, "item_create_duplicate_item_id", msg, "item.id")
-            return
-        await self.send(
-            event("conversation.item.added", previous_item_id=prev, item=copy.deepcopy(item))
-        )
-
-    async def _on_item_delete(self, ev: Event, at: float) -> None:
-        item_id = str(ev.get("item_id"))
-        if not self.conversation.delete(item_id):
-            msg = f"Item with item_id '{item_id}' not found."
-            await self._error(ev, "item_delete_invalid_item_id", msg, "item_id")
-            return
-        await self.send(event("conversation.item.deleted", item_id=item_id))
-
-    async def _on_item_truncate(self, ev: Event, at: float) -> None:
-        item_id = str(ev.get("item_id"))
-        if self.conversation.get(item_id) is None:
-            await self._error(ev, "invalid_value", f"Item '{item_id}' not found.", "item_id")
-            return
-        fields = {k: ev.get(k) for k in ("item_id", "content_index", "audio_end_ms")}
-        await self.send(event("conversation.item.truncated", **fields))
-
-    async def _on_item_retrieve(self, ev: Event, at: float) -> None:
-        item = self.conversation.get(str(ev.get("item_id")))
-        if item is None:
-            await self._error(ev, "invalid_value", "Item not found.", "item_id")
-            return
-        await self.send(event("conversation.item.retrieved", item=copy.deepcopy(item)))
-
-    async def _on_response_create(self, ev: Event, at: float) -> None:
-        if self._active is not None:
-            msg = (
-                f"Conversation already has an active response in progress: {self._active.id}. "
-                "Wait until the response is finished before creating a new one."
-            )
-            await self._error(ev, "conversation_already_has_active_response", msg)
-            return
-        raw = ev.get("response")
-        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        instructions = params.get("instructions")
-        spec = ResponseSpec(
-            source="client",
-            not_before=at + self._shared.ttft,
-            metadata=params.get("metadata"),
-            requested_at=at,
-            instructions=instructions if isinstance(instructions, str) else None,
-            tools=tool_names(params["tools"]) if isinstance(params.get("tools"), list) else None,
-        )
-        await self._start_response(spec, ev.get("event_id"))
-
-    async def _on_response_cancel(self, ev: Event, at: float) -> None:
-        wanted = ev.get("response_id")
-        active = self._active
-        if active is None or (wanted and wanted != active.id):
-            msg = "Cancellation failed: no active response found"
-            await self._error(ev, "response_cancel_not_active", msg)
-            return
-        await active.cancel("client_cancelled")
+    def response_spec(self, **fields: Any) -> ResponseSpec:
+        """A spec with the session's modality, voice and token limit unless given."""
+        output = (self.session.get("audio") or {}).get("output") or {}
+        defaults: dict[str, Any] = {
+            "modality": (self.session.get("output_modalities") or ["audio"])[0],
+            "voice": voice_name(output.get("voice")),
+            "max_output_tokens": self.session.get("max_output_tokens") or "inf",
+        }
+        return ResponseSpec(**{**defaults, **fields})
 
     # -- turns -------------------------------------------------------------------------------
 
-    async def _speech_started(self, started: SpeechStarted) -> None:
-        self._speech_item = new_id("item")
+    async def commit(self, item_id: str, segment: AudioSegment) -> None:
+        """Add committed audio as a user item; its ``.done`` follows the transcription."""
+        prev = self.conversation.last_id
+        await self.send(
+            event("input_audio_buffer.committed", previous_item_id=prev, item_id=item_id)
+        )
+        item = user_audio_item(item_id)
+        prev = self.conversation.insert(item, None)
+        self.conversation.keep_audio(item_id, segment.pcm.astype("<i2").tobytes())
+        await self.send(event("conversation.item.added", previous_item_id=prev, item=item))
+        visible = bool(((self.session.get("audio") or {}).get("input") or {}).get("transcription"))
+        if not visible:  # no transcription to wait for: the item is final as it is
+            await self._item_done(item_id)
+        self.conversation.expect_transcript(item_id)
+        self.spawn(self._transcribe(item_id, segment, visible=visible))
+
+    async def _transcribe(self, item_id: str, segment: AudioSegment, *, visible: bool) -> None:
+        text, result = await transcribe_turn(self.shared.transcriber, item_id, segment, RATE)
+        self.conversation.set_transcript(item_id, text, visible=visible)
+        if visible:
+            await self.send(result)
+            await self._item_done(item_id)
+
+    async def _item_done(self, item_id: str) -> None:
+        if (item := self.conversation.get(item_id)) is not None:
+            prev = self.conversation.previous_id(item_id)
+            done = event("conversation.item.done", previous_item_id=prev, item=without_audio(item))
+            await self.send(done)
+
+    async def speech_started(self, started: SpeechStarted) -> None:
+        """The VAD heard speech: announce it and interrupt the conversation's response."""
+        self.speech_item = new_id("item")
         await self.send(
             event(
                 "input_audio_buffer.speech_started",
                 audio_start_ms=started.audio_start_ms,
-                item_id=self._speech_item,
+                item_id=self.speech_item,
             )
         )
         turn_detection = turn_detection_of(self.session) or {}
-        if self._active is not None and turn_detection.get("interrupt_response", True):
-            await self._active.cancel("turn_detected")
+        if self.active is not None and turn_detection.get("interrupt_response", True):
+            await self.active.cancel("turn_detected")
 
-    async def _speech_stopped(self, ended: TurnEnded, decided_at: float) -> None:
+    async def speech_stopped(self, ended: TurnEnded, decided_at: float) -> None:
+        """The VAD ended a turn: commit it and, if configured, answer it."""
         stopped = ended.stopped
-        item_id, self._speech_item = self._speech_item or new_id("item"), None
-        speech_end_at = self._audio.arrival_of(stopped.speech_end_ms)
+        item_id, self.speech_item = self.speech_item or new_id("item"), None
+        speech_end_at = self.audio.arrival_of(stopped.speech_end_ms)
         await self.send(
             event(
                 "input_audio_buffer.speech_stopped",
@@ -329,72 +313,35 @@ class Connection:
                 item_id=item_id,
             )
         )
-        await self._commit(item_id, ended.segment)
+        await self.commit(item_id, ended.segment)
         if not (turn_detection_of(self.session) or {}).get("create_response", True):
             return
-        if self._active is not None:
+        if self.active is not None:
             logger.debug("realtime turn ended during a response; no new response")
             return
         # the floor is measured from the end of speech, not from the VAD's decision
         reference = speech_end_at if speech_end_at is not None else decided_at
-        spec = ResponseSpec(
+        spec = self.response_spec(
             source="vad",
-            not_before=max(decided_at, reference + self._shared.ttft),
+            not_before=max(decided_at, reference + self.shared.ttft),
             speech_end_at=speech_end_at,
             speech_stopped_at=decided_at,
         )
-        await self._start_response(spec, None)
+        await self.start_response(spec, None)
 
-    async def _commit(self, item_id: str, segment: AudioSegment) -> None:
-        prev = self.conversation.last_id
-        await self.send(
-            event("input_audio_buffer.committed", previous_item_id=prev, item_id=item_id)
-        )
-        prev = self.conversation.insert(user_audio_item(item_id), None)
-        await self.send(
-            event("conversation.item.added", previous_item_id=prev, item=user_audio_item(item_id))
-        )
-        self.conversation.expect_transcript(item_id)
-        self._spawn(self._transcribe(item_id, segment))
-
-    async def _transcribe(self, item_id: str, segment: AudioSegment) -> None:
-        text, result = await transcribe_turn(self._shared.transcriber, item_id, segment, _RATE)
-        self.conversation.set_transcript(item_id, text)
-        if ((self.session.get("audio") or {}).get("input") or {}).get("transcription"):
-            await self.send(result)
-
-    async def _start_response(self, spec: ResponseSpec, client_event_id: Any) -> None:
-        failure = self._shared.failures.popleft() if self._shared.failures else None
-        if failure is not None and failure.as_error_event:
-            await self.send(
-                error_event(
-                    failure.code,
-                    failure.message,
-                    error_type=failure.error_type,
-                    event_id=client_event_id,
-                )
-            )
-            return
-        response = Response(spec, self, failure)
-        self._active = response
-        await response.start()
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a background task owned (and cancelled on close) by this connection."""
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
 
-_Handler = Callable[[Connection, Event, float], Awaitable[None]]
-_HANDLERS: dict[str, _Handler] = {
-    "session.update": Connection._on_session_update,
-    "input_audio_buffer.append": Connection._on_audio_append,
-    "input_audio_buffer.commit": Connection._on_audio_commit,
-    "input_audio_buffer.clear": Connection._on_audio_clear,
-    "conversation.item.create": Connection._on_item_create,
-    "conversation.item.delete": Connection._on_item_delete,
-    "conversation.item.truncate": Connection._on_item_truncate,
-    "conversation.item.retrieve": Connection._on_item_retrieve,
-    "response.create": Connection._on_response_create,
-    "response.cancel": Connection._on_response_cancel,
-}
+Handler = Callable[[Connection, Event, float], Awaitable[None]]
+"""Serves one validated client event type: ``(connection, event, arrival time)``."""
+
+
+def voice_name(voice: Any) -> str:
+    """A voice setting as the response object names it (a custom voice by its ``id``)."""
+    if isinstance(voice, dict):
+        return str(voice.get("id") or "marin")
+    return str(voice or "marin")

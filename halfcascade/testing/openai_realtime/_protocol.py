@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import secrets
 import string
+import time
 from typing import Any
 
 __all__ = [
@@ -13,8 +14,10 @@ __all__ = [
     "elide_audio",
     "error_event",
     "event",
+    "http_error_body",
     "merge_session",
     "new_id",
+    "rate_limits_event",
     "response_object",
     "tool_names",
     "turn_detection_of",
@@ -26,6 +29,20 @@ Event = dict[str, Any]
 _ALPHABET = string.ascii_letters + string.digits
 # replaced wholesale by a session.update instead of merged key by key
 _REPLACED_KEYS = frozenset({"turn_detection", "tools", "transcription", "format", "tracing"})
+# what the service fills in for a turn_detection given with only some fields
+_TURN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "server_vad": {
+        "threshold": 0.5,
+        "prefix_padding_ms": 300,
+        "silence_duration_ms": 500,
+        "idle_timeout_ms": None,
+        "create_response": True,
+        "interrupt_response": True,
+    },
+    "semantic_vad": {"eagerness": "auto", "create_response": True, "interrupt_response": True},
+}
+_SESSION_TTL = 3600  # seconds a GA session lasts; session.created shows its expiry
+_RATE_LIMITS = {"requests": 5000, "tokens": 400000}
 
 
 def new_id(prefix: str) -> str:
@@ -51,6 +68,31 @@ def error_event(
     return event("error", error={**body, "event_id": event_id})
 
 
+def http_error_body(message: str, *, status: int, code: str | None = None) -> dict[str, Any]:
+    """The JSON body of an HTTP error (a refused websocket handshake)."""
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def rate_limits_event(tokens_used: int) -> Event:
+    """``rate_limits.updated`` with the connection's (generous, fixed) limits."""
+    limits = [
+        {
+            "name": "requests",
+            "limit": _RATE_LIMITS["requests"],
+            "remaining": _RATE_LIMITS["requests"] - 1,
+            "reset_seconds": 0.012,
+        },
+        {
+            "name": "tokens",
+            "limit": _RATE_LIMITS["tokens"],
+            "remaining": max(0, _RATE_LIMITS["tokens"] - tokens_used),
+            "reset_seconds": round(60.0 * tokens_used / _RATE_LIMITS["tokens"], 3),
+        },
+    ]
+    return event("rate_limits.updated", rate_limits=limits)
+
+
 def default_session(model: str) -> dict[str, Any]:
     """The session a fresh connection starts with (server VAD on, as the service does)."""
     pcm = {"type": "audio/pcm", "rate": 24000}
@@ -66,7 +108,7 @@ def default_session(model: str) -> dict[str, Any]:
         "max_output_tokens": "inf",
         "tracing": None,
         "prompt": None,
-        "expires_at": 0,
+        "expires_at": int(time.time()) + _SESSION_TTL,
         "include": None,
         "audio": {
             "input": {
@@ -95,6 +137,8 @@ def merge_session(session: dict[str, Any], update: dict[str, Any]) -> dict[str, 
         current = merged.get(key)
         if key not in _REPLACED_KEYS and isinstance(current, dict) and isinstance(value, dict):
             merged[key] = merge_session(current, value)
+        elif key == "turn_detection" and isinstance(value, dict):
+            merged[key] = {"type": value["type"], **_TURN_DEFAULTS[value["type"]], **value}
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -114,20 +158,23 @@ def tool_names(tools: Any) -> tuple[str, ...]:
     return tuple(t["name"] for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str))
 
 
-def usage(input_tokens: int, output_tokens: int) -> dict[str, Any]:
-    """A ``response.done`` usage object (text tokens only)."""
+def usage(
+    input_tokens: int, *, text_tokens: int, audio_tokens: int = 0, input_audio_tokens: int = 0
+) -> dict[str, Any]:
+    """A ``response.done`` usage object; ``input_tokens`` counts text and audio input."""
+    output_tokens = text_tokens + audio_tokens
     return {
         "total_tokens": input_tokens + output_tokens,
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "input_token_details": {
-            "text_tokens": input_tokens,
-            "audio_tokens": 0,
+            "text_tokens": input_tokens - input_audio_tokens,
+            "audio_tokens": input_audio_tokens,
             "image_tokens": 0,
             "cached_tokens": 0,
             "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
         },
-        "output_token_details": {"text_tokens": output_tokens, "audio_tokens": 0},
+        "output_token_details": {"text_tokens": text_tokens, "audio_tokens": audio_tokens},
     }
 
 
@@ -135,13 +182,19 @@ def response_object(
     response_id: str,
     *,
     status: str,
+    modality: str,
+    voice: str,
+    max_output_tokens: int | str,
+    conversation_id: str | None,
     metadata: Any = None,
     output: list[dict[str, Any]] | None = None,
     status_details: dict[str, Any] | None = None,
     usage_: dict[str, Any] | None = None,
-    conversation_id: str | None = None,
 ) -> dict[str, Any]:
-    """The ``response`` object of ``response.created`` / ``response.done``."""
+    """The ``response`` object of ``response.created`` / ``response.done``.
+
+    ``conversation_id`` is ``None`` for an out-of-band (``conversation: "none"``) response.
+    """
     return {
         "object": "realtime.response",
         "id": response_id,
@@ -149,9 +202,9 @@ def response_object(
         "status_details": status_details,
         "output": output or [],
         "conversation_id": conversation_id,
-        "output_modalities": ["text"],
-        "max_output_tokens": "inf",
-        "audio": {"output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "marin"}},
+        "output_modalities": [modality],
+        "max_output_tokens": max_output_tokens,
+        "audio": {"output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": voice}},
         "usage": usage_,
         "metadata": metadata,
     }

@@ -1,23 +1,37 @@
-"""One server response: decide the reply, wait out the ttft, stream it, or cancel it."""
+"""One server response: decide the reply, wait out the ttft, stream it, or cancel it.
+
+``response.created`` → the output item (:mod:`._output`) → ``response.done`` →
+``rate_limits.updated``. The item is a text message, an audio message (the reply spoken
+by the server's :data:`~halfcascade.testing.voices.Voice`, with its transcript) or a
+function call. An out-of-band response (``conversation: "none"``) reports
+``conversation_id: null`` and adds nothing to the conversation.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from ._items import Conversation, assistant_item, function_call_item, item_text
-from ._protocol import Event, event, new_id, response_object, usage
+import numpy as np
+import numpy.typing as npt
+
+from ._items import Conversation, Modality
+from ._output import ItemStatus, OutputHost, OutputItem, sleep_until
+from ._protocol import event, new_id, rate_limits_event, response_object, usage
 from ._types import Reply, ReplyContext, ReplyFn, ToolCall, TurnRecord, TurnSource
 from ._types import split_tokens as _split
 
 __all__ = ["Failure", "Response", "ResponseHost", "ResponseSpec", "call_reply"]
 
 logger = logging.getLogger("halfcascade.testing.openai_realtime")
+
+Status = Literal["completed", "cancelled", "failed", "incomplete"]
+_AUDIO_TOKEN_SAMPLES = 1200  # one output audio token per 50 ms at 24 kHz, for usage figures
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,11 +46,18 @@ class Failure:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResponseSpec:
-    """Why and when a response starts."""
+    """Why and when a response starts, and with which parameters."""
 
     source: TurnSource
     not_before: float
     """Earliest ``perf_counter()`` time for the first output (the ttft deadline)."""
+    modality: Modality = "text"
+    voice: str = "marin"
+    max_output_tokens: int | Literal["inf"] = "inf"
+    out_of_band: bool = False
+    """``conversation: "none"``: nothing is added to the conversation."""
+    input_items: tuple[dict[str, Any], ...] | None = None
+    """``response.input`` (references resolved): the context instead of the conversation."""
     metadata: Any = None
     requested_at: float | None = None
     speech_end_at: float | None = None
@@ -45,16 +66,16 @@ class ResponseSpec:
     tools: tuple[str, ...] | None = None
 
 
-class ResponseHost(Protocol):
+class ResponseHost(OutputHost, Protocol):
     """What a response needs from its connection."""
 
     conversation: Conversation
 
-    async def send(self, ev: Event) -> None: ...
-
     async def reply_context(self, spec: ResponseSpec) -> ReplyContext: ...
 
     async def reply(self, ctx: ReplyContext) -> Reply: ...
+
+    async def synthesize(self, text: str) -> npt.NDArray[np.int16]: ...
 
     @property
     def token_interval(self) -> float: ...
@@ -72,37 +93,32 @@ async def call_reply(fn: ReplyFn, ctx: ReplyContext) -> Reply:
     return result
 
 
-async def _sleep_until(deadline: float) -> None:
-    # loop: a timer may fire a hair early, and the floor must hold exactly
-    while (delay := deadline - time.perf_counter()) > 0:  # noqa: ASYNC110
-        await asyncio.sleep(delay)
-
-
 class Response:
     """A response in flight. :meth:`start` sends ``response.created`` and runs it."""
 
     def __init__(self, spec: ResponseSpec, host: ResponseHost, failure: Failure | None) -> None:
         self.id = new_id("resp")
-        self.item_id = new_id("item")
-        self._spec = spec
+        self.spec = spec
         self._host = host
         self._failure = failure
         self._task: asyncio.Task[None] | None = None
-        self._open: Literal["text", "function"] | None = None
-        self._sent: list[str] = []
+        self._item: OutputItem | None = None
         self._reply: Reply = ""
         self._transcript = ""
-        self._output: list[dict[str, Any]] = []
+        self._input_tokens = 0
         self._interval = host.token_interval  # fixed per response, even if changed meanwhile
         self._created_at = 0.0
-        self._first_at: float | None = None
         self._finished = False
+
+    @property
+    def audio_samples(self) -> int:
+        """Samples of audio this response has streamed."""
+        return self._item.audio_samples if self._item is not None else 0
 
     async def start(self) -> None:
         """Send ``response.created`` and start generating."""
         self._created_at = time.perf_counter()
-        obj = response_object(self.id, status="in_progress", metadata=self._spec.metadata)
-        await self._host.send(event("response.created", response=obj))
+        await self._host.send(event("response.created", response=self._object("in_progress")))
         self._task = asyncio.create_task(self._run(), name=f"realtime-response-{self.id}")
 
     async def cancel(self, reason: str) -> bool:
@@ -111,8 +127,8 @@ class Response:
         if self._finished or task is None or not task.cancel():
             return False
         await asyncio.wait([task])
-        if self._open is not None:
-            await self._close_open_item("incomplete")
+        if self._item is not None:
+            await self._item.close("incomplete")
         await self._finish("cancelled", {"type": "cancelled", "reason": reason})
         return True
 
@@ -124,144 +140,107 @@ class Response:
     async def _run(self) -> None:
         try:
             await self._generate()
-        except Exception as exc:  # the reply callable's, or a bug: fail this response only
+        except Exception as exc:  # the reply callable's, the voice's, or a bug: fail this one
             logger.exception("realtime response failed", extra={"response_id": self.id})
             if self._finished:
                 return
-            if self._open is not None:
-                await self._close_open_item("incomplete")
+            if self._item is not None:
+                await self._item.close("incomplete")
             message = f"{type(exc).__name__} while generating the response"
-            error = Failure(
-                code="server_error",
-                message=message,
-                error_type="server_error",
-                as_error_event=False,
+            await self._fail(
+                Failure(
+                    code="server_error",
+                    message=message,
+                    error_type="server_error",
+                    as_error_event=False,
+                )
             )
-            await self._fail(error)
 
     async def _generate(self) -> None:
         if self._failure is not None:
             await self._fail(self._failure)
             return
-        ctx = await self._host.reply_context(self._spec)
+        ctx = await self._host.reply_context(self.spec)
         self._transcript = ctx.transcript
+        self._input_tokens = sum(
+            len(_split(str(it.get("text") or "")))
+            for it in ctx.items
+            if it.get("type") == "message"
+        )
         self._reply = await self._host.reply(ctx)
-        await _sleep_until(self._spec.not_before)
+        pcm = None
+        if isinstance(self._reply, str) and self.spec.modality == "audio":
+            pcm = await self._host.synthesize(self._reply)  # before the ttft: it is the model's
+        await sleep_until(self.spec.not_before)
+        tokens = self.spec.max_output_tokens
+        self._item = OutputItem(
+            self._host,
+            response_id=self.id,
+            in_conversation=not self.spec.out_of_band,
+            interval=self._interval,
+            max_tokens=None if tokens == "inf" else tokens,
+        )
+        status: ItemStatus
         if isinstance(self._reply, ToolCall):
-            await self._call(self._reply)
+            status = await self._item.call(self._reply)
         else:
-            await self._stream(self._reply)
-        await self._finish("completed", None)
-
-    async def _stream(self, text: str) -> None:
-        await self._open_item(assistant_item(self.item_id, status="in_progress", text=None))
-        await self._send_item_event(
-            "response.content_part.added", part={"type": "text", "text": ""}
-        )
-        start = time.perf_counter()
-        for i, token in enumerate(_split(text)):
-            await _sleep_until(start + i * self._interval)
-            if self._first_at is None:
-                self._first_at = time.perf_counter()
-            self._sent.append(token)  # before the send: a cancel may land inside it
-            await self._send_item_event("response.output_text.delta", delta=token)
-        await self._close_open_item("completed")
-
-    async def _call(self, call: ToolCall) -> None:
-        call_id = call.call_id or new_id("call")
-        args = json.dumps(dict(call.arguments))
-        await self._open_item(
-            function_call_item(
-                self.item_id, call_id=call_id, name=call.name, arguments="", status="in_progress"
-            )
-        )
-        self._first_at = time.perf_counter()
-        self._sent.append(args)
-        await self._send_item_event(
-            "response.function_call_arguments.delta", call_id=call_id, delta=args
-        )
-        await self._send_item_event(
-            "response.function_call_arguments.done", call_id=call_id, name=call.name, arguments=args
-        )
-        await self._close_open_item("completed")
-
-    async def _open_item(self, item: dict[str, Any]) -> None:
-        self._open = "text" if item["type"] == "message" else "function"
-        await self._host.send(
-            event("response.output_item.added", response_id=self.id, output_index=0, item=item)
-        )
-        prev = self._host.conversation.insert(dict(item), None)
-        await self._host.send(event("conversation.item.added", previous_item_id=prev, item=item))
-
-    async def _close_open_item(self, status: str) -> None:
-        kind, self._open = self._open, None  # first: a cancel landing mid-close must not redo it
-        text = "".join(self._sent)
-        if kind == "text":
-            await self._send_item_event("response.output_text.done", text=text)
-            await self._send_item_event(
-                "response.content_part.done", part={"type": "text", "text": text}
-            )
-            final = assistant_item(self.item_id, status=status, text=text)
+            status = await self._item.message(self._reply, self.spec.modality, pcm)
+        if status == "incomplete":
+            await self._finish("incomplete", {"type": "incomplete", "reason": "max_output_tokens"})
         else:
-            assert isinstance(self._reply, ToolCall)
-            old = self._host.conversation.get(self.item_id) or {}
-            final = function_call_item(
-                self.item_id,
-                call_id=str(old.get("call_id") or ""),
-                name=self._reply.name,
-                arguments=text,
-                status=status,
-            )
-        if (stored := self._host.conversation.get(self.item_id)) is not None:
-            stored.update(final)
-        self._output = [final]
-        await self._host.send(
-            event("response.output_item.done", response_id=self.id, output_index=0, item=final)
-        )
-
-    async def _send_item_event(self, type_: str, **fields: Any) -> None:
-        ids = {"response_id": self.id, "item_id": self.item_id, "output_index": 0}
-        if type_.startswith(("response.output_text", "response.content_part")):
-            ids["content_index"] = 0
-        await self._host.send(event(type_, **ids, **fields))
+            await self._finish("completed", None)
 
     async def _fail(self, failure: Failure) -> None:
         error = {"type": failure.error_type, "code": failure.code, "message": failure.message}
         await self._finish("failed", {"type": "failed", "error": error})
 
-    async def _finish(
+    def _object(
         self,
-        status: Literal["completed", "cancelled", "failed"],
-        details: dict[str, Any] | None,
-    ) -> None:
-        self._finished = True
-        items = self._host.conversation.items
-        in_tokens = sum(len(_split(item_text(it))) for it in items if it.get("type") == "message")
-        obj = response_object(
+        status: str,
+        details: dict[str, Any] | None = None,
+        usage_: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        item = self._item
+        spec = self.spec
+        return response_object(
             self.id,
             status=status,
-            metadata=self._spec.metadata,
-            output=self._output,
+            modality=spec.modality,
+            voice=spec.voice,
+            max_output_tokens=spec.max_output_tokens,
+            conversation_id=None if spec.out_of_band else self._host.conversation.id,
+            metadata=spec.metadata,
+            output=[item.final] if item is not None and item.final is not None else [],
             status_details=details,
-            usage_=usage(in_tokens, len(self._sent)),
+            usage_=usage_,
         )
-        await self._host.send(event("response.done", response=obj))
+
+    async def _finish(self, status: Status, details: dict[str, Any] | None) -> None:
+        self._finished = True
+        text_tokens = len(self._item.tokens) if self._item is not None else 0
+        audio_tokens = math.ceil(self.audio_samples / _AUDIO_TOKEN_SAMPLES)
+        used = usage(self._input_tokens, text_tokens=text_tokens, audio_tokens=audio_tokens)
+        await self._host.send(event("response.done", response=self._object(status, details, used)))
+        await self._host.send(rate_limits_event(used["total_tokens"]))
         self._host.response_finished(self, self._record(status))
 
-    def _record(self, status: Literal["completed", "cancelled", "failed"]) -> TurnRecord:
-        spec, reply = self._spec, self._reply
+    def _record(self, status: Status) -> TurnRecord:
+        spec, reply, item = self.spec, self._reply, self._item
         return TurnRecord(
             response_id=self.id,
             source=spec.source,
             status=status,
             transcript=self._transcript,
             reply=reply if isinstance(reply, str) else "",
-            text="".join(self._sent) if isinstance(reply, str) else "",
+            text=item.text if item is not None and isinstance(reply, str) else "",
             tool_call=reply if isinstance(reply, ToolCall) else None,
             speech_end_at=spec.speech_end_at,
             speech_stopped_at=spec.speech_stopped_at,
             requested_at=spec.requested_at,
             response_created_at=self._created_at,
-            first_delta_at=self._first_at,
+            first_delta_at=item.first_at if item is not None else None,
             done_at=time.perf_counter(),
+            modality=spec.modality,
+            out_of_band=spec.out_of_band,
+            audio_samples=self.audio_samples,
         )

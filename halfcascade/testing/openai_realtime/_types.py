@@ -59,11 +59,17 @@ class ReplyContext:
     """Names of the function tools available to this response."""
     items: tuple[Mapping[str, Any], ...]
     """The conversation so far as simple dicts (``id``, ``type``, ``role``/``text``,
-    ``name``/``arguments``/``call_id``, ``output``)."""
+    ``name``/``arguments``/``call_id``, ``output``); the ``response.create``'s ``input``
+    instead when it gave one. A user audio item's ``text`` is what the transcriber heard."""
     tool_output: str | None = None
     """The output of the function call this response follows, if it follows one."""
     source: TurnSource = "client"
     """Whether the server VAD or a client ``response.create`` started the response."""
+    out_of_band: bool = False
+    """The response was created with ``conversation: "none"``: it is not added to the
+    conversation, and ``items`` are its ``input`` when it gave one."""
+    metadata: Mapping[str, str] | None = None
+    """The ``metadata`` of the ``response.create`` (``None`` for server VAD responses)."""
 
 
 Reply: TypeAlias = str | ToolCall
@@ -79,13 +85,15 @@ class TurnRecord:
 
     response_id: str
     source: TurnSource
-    status: Literal["completed", "cancelled", "failed"]
+    status: Literal["completed", "cancelled", "failed", "incomplete"]
+    """``incomplete``: cut at ``max_output_tokens``."""
     transcript: str
     """What the reply callable was given as the user's words."""
     reply: str
     """The full text the reply callable returned (empty for a tool call)."""
     text: str
-    """The text actually streamed (shorter than ``reply`` when cancelled)."""
+    """The text (or, for audio, the transcript) actually streamed; shorter than ``reply``
+    when cancelled or cut at ``max_output_tokens``."""
     tool_call: ToolCall | None
     speech_end_at: float | None
     """Arrival of the last voiced audio chunk (VAD turns)."""
@@ -95,8 +103,14 @@ class TurnRecord:
     """Receipt of the client's ``response.create`` (client turns)."""
     response_created_at: float
     first_delta_at: float | None
-    """First ``response.output_text.delta``, or the function call's first event."""
+    """First output delta: text, audio, or the function call's arguments."""
     done_at: float
+    modality: Literal["text", "audio"] = "text"
+    """Whether the reply streamed as text or as audio with a transcript."""
+    out_of_band: bool = False
+    """Created with ``conversation: "none"``: not added to the conversation."""
+    audio_samples: int = 0
+    """24 kHz samples of audio streamed (audio replies)."""
 
     @property
     def cancelled(self) -> bool:

@@ -10,12 +10,25 @@ The real ``livekit.plugins.openai.realtime.RealtimeModel`` talks to it unchanged
 It hears the audio it is sent: an energy VAD (:mod:`halfcascade.testing.vad`) ends turns
 by the session's ``turn_detection``, a :class:`~halfcascade.testing.transcribe.Transcriber`
 writes the user's words, and the ``reply`` callable answers in text or with a
-:class:`ToolCall`. The first text delta leaves exactly ``ttft`` seconds after the last
-voiced audio arrived (or after ``response.create`` was received), then one token every
-``token_interval``. It can only be later: when the VAD's silence window is longer than
-``ttft`` (it then leaves at the VAD's decision), or when the transcriber or the reply
-callable has not finished by then (whisper ``tiny.en`` takes ~0.5-0.9 s per turn on a
-small CPU; :class:`~halfcascade.testing.transcribe.ScriptedTranscriber` is instant).
+:class:`ToolCall`. The official ``openai`` SDK works too::
+
+    client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test")
+    async with client.realtime.connect(model="gpt-realtime") as conn: ...
+
+A session answers in its ``output_modalities``: ``["text"]`` streams text deltas;
+``["audio"]`` (the default until a ``session.update`` says otherwise) speaks the reply
+with ``voice`` and streams base64 PCM16 with its transcript. The first delta leaves
+exactly ``ttft`` seconds after the last voiced audio arrived (or after ``response.create``
+was received), then one token (with its share of the audio) every ``token_interval``. It
+can only be later: when the VAD's silence window is longer than ``ttft`` (it then leaves
+at the VAD's decision), or when the transcriber, the reply callable or the voice has not
+finished by then (whisper ``tiny.en`` takes ~0.5-0.9 s per turn on a small CPU;
+:class:`~halfcascade.testing.transcribe.ScriptedTranscriber` is instant).
+
+It is as strict as the service: every client event is checked against the ``openai``
+package's own types and the API's rules, and a bad one is answered with the documented
+``error`` event (its ``event_id`` echoed), the socket left open. Every server event it
+sends is reported to :mod:`halfcascade.testing.conformance` (``schema.py`` checks them).
 
 Each response is recorded as a :class:`TurnRecord` with ``time.perf_counter()`` timestamps
 (comparable with :mod:`halfcascade.testing.audio_io`'s); faults (failed responses, dropped
@@ -34,10 +47,13 @@ from typing import Any
 from aiohttp import web
 
 from ..._service import Service
+from .. import conformance
 from ..transcribe import ScriptedTranscriber, Transcriber
 from ..vad import VadConfig
+from ..voices import Voice, default_voice
 from ._conn import Connection, Shared
-from ._protocol import Event
+from ._handlers import HANDLERS
+from ._protocol import Event, http_error_body
 from ._response import Failure
 from ._types import (
     Reply,
@@ -67,8 +83,18 @@ _DROP_WAIT = 2.0  # seconds drop_connections waits for the dropped handlers to f
 _DEFAULT_FAILURE = "The server had an error while processing your request. Please retry."
 
 
-def _error_body(message: str, *, code: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization "
+    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field "
+    "(with blank username) if you're accessing the API from your browser and are prompted for "
+    "a username. You can obtain an API key from https://platform.openai.com/account/api-keys."
+)
+
+
+def _http_error(message: str, *, status: int, code: str | None = None) -> web.Response:
+    body = http_error_body(message, status=status, code=code)
+    conformance.emit("openai_realtime", "http_error", body)
+    return web.json_response(body, status=status)
 
 
 def _constant(text: str) -> ReplyFn:
@@ -85,9 +111,12 @@ class RealtimeServer(Service):
         reply: decides each response from a :class:`ReplyContext`: returns text, a
             :class:`ToolCall`, or an awaitable of either. A plain string always answers that.
         ttft: seconds from the end of the user's speech (or from ``response.create``) to the
-            first text delta.
-        token_interval: seconds between text deltas.
+            first output delta (text, or audio in an audio-modality response).
+        token_interval: seconds between tokens (an audio reply sends each token's share of
+            the audio with its transcript delta).
         transcriber: writes the user's words; default: an empty :class:`ScriptedTranscriber`.
+        voice: speaks replies in audio-modality sessions (24 kHz); default:
+            :func:`~halfcascade.testing.voices.default_voice` (espeak-ng, else synthetic).
         vad: energy VAD settings; the session's ``turn_detection`` overrides the windows.
         host: interface to listen on.
         port: port to listen on; 0 picks a free one.
@@ -100,6 +129,7 @@ class RealtimeServer(Service):
         ttft: float = 0.4,
         token_interval: float = 0.03,
         transcriber: Transcriber | None = None,
+        voice: Voice | None = None,
         vad: VadConfig | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -112,6 +142,7 @@ class RealtimeServer(Service):
             ttft=ttft,
             token_interval=token_interval,
             transcriber=self._transcriber,
+            voice=voice or default_voice(),
             vad=vad or VadConfig(),
             on_turn=self._on_turn,
         )
@@ -232,12 +263,12 @@ class RealtimeServer(Service):
 
     @property
     def ttft(self) -> float:
-        """Seconds from end of speech (or ``response.create``) to the first text delta."""
+        """Seconds from end of speech (or ``response.create``) to the first output delta."""
         return self._shared.ttft
 
     @property
     def token_interval(self) -> float:
-        """Seconds between text deltas."""
+        """Seconds between output tokens."""
         return self._shared.token_interval
 
     def set_latency(
@@ -301,23 +332,25 @@ class RealtimeServer(Service):
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if not request.path.rstrip("/").endswith("/realtime"):
-            return web.json_response(_error_body(f"Unknown path {request.path}"), status=404)
+            return _http_error(f"Invalid URL (GET {request.path})", status=404)
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
-            msg = "You didn't provide an API key (Authorization: Bearer <key>)."
-            return web.json_response(_error_body(msg, code="missing_api_key"), status=401)
+            return _http_error(_NO_KEY, status=401)
         if self._reject_next > 0:
             self._reject_next -= 1
             self._rejected += 1
-            msg = "Injected handshake failure"
-            return web.json_response(_error_body(msg), status=self._reject_status)
+            status = self._reject_status
+            return _http_error("Injected handshake failure (reject_connections).", status=status)
         ws = web.WebSocketResponse(max_msg_size=_MAX_MESSAGE)
         if not ws.can_prepare(request).ok:
-            return web.json_response(_error_body("Expected a websocket upgrade"), status=400)
+            message = "The Realtime API is served over WebSocket: send an Upgrade request."
+            return _http_error(message, status=400)
         await ws.prepare(request)
         self._accepted += 1
         model = request.query.get("model", "gpt-realtime")
-        conn = Connection(ws, self._shared, model=model, transport=request.transport)
+        conn = Connection(
+            ws, self._shared, model=model, transport=request.transport, handlers=HANDLERS
+        )
         done = self._conns[conn] = asyncio.Event()
         self._latest = conn
         try:

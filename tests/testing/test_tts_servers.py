@@ -26,6 +26,7 @@ pytestmark = pytest.mark.contract
 
 NO_RETRY = APIConnectOptions(max_retry=0, timeout=5)
 RATE = 24000
+VOICE = "halfcascade-test"  # one of the stand-in's voices
 
 
 @pytest.fixture
@@ -327,9 +328,13 @@ async def test_elevenlabs_requires_an_api_key_and_lists_voices(
 ) -> None:
     async with http.get(el_server.base_url + "/voices") as resp:
         assert resp.status == 401
-    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
-        await http.ws_connect(el_server.base_url + "/text-to-speech/v/multi-stream-input")
-    assert info.value.status == 401
+        assert (await resp.json())["detail"]["status"] == "needs_authorization"
+    # the key may come in the first message, so the handshake succeeds without it
+    ws = await http.ws_connect(f"{el_server.base_url}/text-to-speech/{VOICE}/multi-stream-input")
+    await ws.send_json({"text": " ", "context_id": "c"})
+    error = json.loads((await ws.receive(timeout=5)).data)
+    assert error == {"message": error["message"], "error": "authentication_required", "code": 1008}
+    assert (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.CLOSE and ws.close_code == 1008
     voices_list = await el_tts(el_server, http).list_voices()
     assert voices_list and voices_list[0].id
 
@@ -340,7 +345,8 @@ async def test_elevenlabs_requires_an_api_key_and_lists_voices(
 async def open_ws(
     server: ElevenLabsServer, http: aiohttp.ClientSession, query: str = ""
 ) -> aiohttp.ClientWebSocketResponse:
-    url = f"{server.base_url}/text-to-speech/v/multi-stream-input?output_format=pcm_24000{query}"
+    url = f"{server.base_url}/text-to-speech/{VOICE}/multi-stream-input?output_format=pcm_24000"
+    url += query
     return await http.ws_connect(url, headers={"xi-api-key": "test"})
 
 
@@ -394,22 +400,28 @@ async def test_elevenlabs_buffers_unflushed_text_until_the_chunk_schedule_fills(
     assert ctx.first_flush_at == ctx.end_of_input_at
 
 
-async def test_elevenlabs_context_closed_before_end_of_input_is_cancelled(
+async def test_elevenlabs_close_context_speaks_what_was_flushed_and_drops_the_rest(
     http: aiohttp.ClientSession,
 ) -> None:
+    # API reference, CloseContext: "if it has already been set to flush it will continue
+    # flushing"; text never flushed is not spoken. An interruption looks no cleaner here
+    # than it does against the real service.
+    flushed, unflushed = "A long answer that gets interrupted. ", "And this was never flushed "
     async with ElevenLabsServer(ttfb=0.05, voice=synthetic_voice, realtime_factor=1.0) as server:
         ws = await open_ws(server, http)
         await ws.send_json({"text": " ", "context_id": "x"})
-        await ws.send_json(
-            {"text": "A long answer that gets interrupted. ", "context_id": "x", "flush": True}
-        )
-        await ws.receive(timeout=5)  # audio has started
+        await ws.send_json({"text": flushed, "context_id": "x", "flush": True})
+        await ws.send_json({"text": unflushed, "context_id": "x"})
+        first = json.loads((await ws.receive(timeout=5)).data)  # audio has started
         await ws.send_json({"context_id": "x", "close_context": True})
-        messages = await read_context(ws)
+        messages = [first, *await read_context(ws)]
         await ws.close()
         (ctx,) = await server.wait_for_contexts(1)
-    assert ctx.cancelled and ctx.audio_seconds < 1.0
-    assert len(messages) < 10
+    audio = b"".join(base64.b64decode(m["audio"]) for m in messages if m.get("audio"))
+    assert len(audio) // 2 == len(synthetic_voice(flushed))  # all of it, not cut
+    assert messages[-1] == {"isFinal": True, "contextId": "x"}
+    assert ctx.cancelled and ctx.discarded == unflushed.strip() and ctx.chunks == (flushed,)
+    assert ctx.audio_seconds == pytest.approx(len(synthetic_voice(flushed)) / RATE, abs=0.01)
 
 
 # --- OpenAI TTS through the real plugin --------------------------------------------------------
@@ -479,13 +491,16 @@ async def test_openai_rejects_non_pcm_formats_with_a_fix(oa_server: OpenAITTSSer
     await tts.aclose()
 
 
-async def test_openai_prewarm_is_answered(oa_server: OpenAITTSServer) -> None:
+async def test_openai_prewarm_gets_the_apis_invalid_url_answer(
+    oa_server: OpenAITTSServer,
+) -> None:
     tts = oa_tts(oa_server)
     tts.prewarm()
     assert tts._prewarm_task is not None
-    await tts._prewarm_task  # the plugin swallows failures; the server answers 200 anyway
+    await tts._prewarm_task  # the plugin ignores the answer; the connection is what it wants
     async with aiohttp.ClientSession() as http, http.get(oa_server.base_url + "/") as resp:
-        assert resp.status == 200
+        assert resp.status == 404
+        assert (await resp.json())["error"]["message"] == "Invalid URL (GET /v1/)"
     await tts.aclose()
 
 

@@ -1,5 +1,5 @@
 """A local OpenAI text-to-speech endpoint (``/v1/audio/speech``): :class:`OpenAITTSServer`."""
 
-from .server import OpenAITTSServer
+from .server import FaultKind, OpenAITTSServer, RequestRecord
 
-__all__ = ["OpenAITTSServer"]
+__all__ = ["FaultKind", "OpenAITTSServer", "RequestRecord"]

@@ -1,15 +1,24 @@
 """A local OpenAI TTS: ``POST /v1/audio/speech`` served from an offline voice.
 
-Point the real plugin at it and nothing else changes::
+Point the real livekit plugin (or the official ``openai`` SDK) at it and nothing else
+changes::
 
     async with OpenAITTSServer(ttfb=0.25) as server:
         tts = openai.TTS(base_url=server.base_url, api_key="test", response_format="pcm")
+        client = AsyncOpenAI(base_url=server.base_url, api_key="test")
 
-The body's ``stream_format`` decides the answer, as on the real endpoint: ``"sse"`` (the
-plugin's choice for every model but ``tts-1``/``tts-1-hd``) streams ``text/event-stream``
-events ``{"type": "speech.audio.delta", "audio": <base64>}`` then ``speech.audio.done`` with
+The body is checked as the API reference and ``openai.types.audio.speech_create_params``
+define it: ``input`` (1..4096 characters), ``model`` (a ``SpeechModel``), ``voice`` (a
+built-in voice), ``response_format``, ``speed`` (0.25..4.0), ``stream_format``
+(``sse`` not for ``tts-1``/``tts-1-hd``), ``instructions`` (not for ``tts-1``/``tts-1-hd``),
+and no other key. A bad request gets the API's error object
+``{"error": {"message", "type", "param", "code"}}`` with 400 (404 for an unknown model,
+401 for a missing or wrong key); so does an unknown route (``Invalid URL``).
+
+``stream_format`` decides the answer: ``"sse"`` streams ``text/event-stream`` events
+``{"type": "speech.audio.delta", "audio": <base64>}`` then ``speech.audio.done`` with
 token ``usage``; ``"audio"`` (or none) streams raw bytes. Audio is 24 kHz mono PCM16, so
-only ``response_format="pcm"`` is served. Requests need ``Authorization: Bearer <any key>``.
+only ``response_format="pcm"`` is served.
 """
 
 from __future__ import annotations
@@ -17,89 +26,97 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from typing import Any
+from typing import Any, get_args
 
+import numpy as np
 from aiohttp import web
+from numpy.typing import NDArray
+from openai.types.audio import SpeechModel
 
-from .._tts import _RAW_PCM, FaultKind, RequestRecord, _Body, _TTSServer
+from .._tts import FaultKind, Piece, RequestRecord
+from .._tts.server import _RAW_PCM, _Body, _TTSServer
+from ..conformance import emit
+from ._checks import check_speech, oai_error
 
 __all__ = ["FaultKind", "OpenAITTSServer", "RequestRecord"]
 
 logger = logging.getLogger("halfcascade.testing.openai_tts")
 
 _SAMPLE_RATE = 24000
-_AUDIO_ONLY_MODELS = ("tts-1", "tts-1-hd")
-_MAX_INPUT = 4096
-_WRONG_FORMAT = (
-    "the halfcascade OpenAI TTS stand-in only serves response_format='pcm' "
-    '(24 kHz mono PCM16), got {fmt!r}: pass response_format="pcm" to openai.TTS'
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization "
+    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password "
+    "field (with blank username) if you're accessing the API from your browser and are "
+    "prompted for a username and password. You can obtain an API key from "
+    "https://platform.openai.com/account/api-keys."
 )
+_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON. If you have trouble figuring out how to fix this, please "
+    "contact us through our help center at help.openai.com.)"
+)
+MODELS: tuple[str, ...] = get_args(SpeechModel)
 
 
 class OpenAITTSServer(_TTSServer):
-    """A local OpenAI speech endpoint for the real ``livekit.plugins.openai.TTS`` client."""
+    """A local OpenAI speech endpoint for the livekit plugin and the official SDK."""
 
     def _add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/audio/speech", self._speech)
-        # the plugin's prewarm() GETs the base URL just to open a connection
-        app.router.add_get("/v1", self._root)
-        app.router.add_get("/v1/", self._root)
+        app.router.add_route("*", "/{tail:.*}", self._invalid_url)
 
-    async def _root(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response({"object": "halfcascade.openai_tts_server"})
+    async def _invalid_url(self, request: web.Request) -> web.StreamResponse:
+        # the livekit plugin's prewarm() GETs the base URL just to open a connection
+        return oai_error(404, f"Invalid URL ({request.method} {request.path})")
 
     async def _speech(self, request: web.Request) -> web.StreamResponse:
         auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or not auth[7:].strip():
-            return _error(401, "missing API key: send 'Authorization: Bearer <key>'")
-        body: dict[str, Any] = await request.json()
-        text = str(body.get("input", ""))
-        params = {k: v for k, v in body.items() if k != "input"}
-        fmt = str(body.get("response_format", "mp3"))
-        stream_format = str(body.get("stream_format", "audio"))
-        if problem := _check(text, fmt, stream_format, str(body.get("model", ""))):
-            return _error(400, problem)
+        key = auth[7:].strip() if auth.startswith("Bearer ") else None
+        if (check := self._check_key(key)) != "ok":
+            if check == "missing":
+                return oai_error(401, _NO_KEY)
+            shown = f"{(key or '')[:3]}***"
+            message = (
+                f"Incorrect API key provided: {shown}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys."
+            )
+            return oai_error(401, message, code="invalid_api_key")
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            return oai_error(400, _BAD_JSON)
+        if (problem := check_speech(body)) is not None:
+            return problem
+        text = str(body["input"])
+        stream_format = body.get("stream_format", "audio")
         return await self._serve_http(
             request,
             text=text,
             sample_rate=_SAMPLE_RATE,
-            params=params,
-            error=_error,
+            params={k: v for k, v in body.items() if k != "input"},
+            error=_fault_error,
             body=_SSE if stream_format == "sse" else _RAW_PCM,
         )
 
 
-def _check(text: str, fmt: str, stream_format: str, model: str) -> str | None:
-    """Why the request is invalid, or None."""
-    if not text:
-        return "'input' is required"
-    if len(text) > _MAX_INPUT:
-        return f"'input' is longer than {_MAX_INPUT} characters"
-    if fmt != "pcm":
-        return _WRONG_FORMAT.format(fmt=fmt)
-    if stream_format not in ("sse", "audio"):
-        return f"stream_format must be 'sse' or 'audio', got {stream_format!r}"
-    if stream_format == "sse" and model in _AUDIO_ONLY_MODELS:
-        return f"stream_format 'sse' is not supported for model {model!r}"
-    return None
+def _fault_error(status: int, message: str) -> web.Response:
+    return oai_error(status, message)
 
 
-def _sse_delta(pcm: bytes) -> bytes:
-    event = {"type": "speech.audio.delta", "audio": base64.b64encode(pcm).decode()}
+def _sse_delta(piece: Piece) -> bytes:
+    event = {"type": "speech.audio.delta", "audio": base64.b64encode(piece.pcm.tobytes()).decode()}
+    emit("openai_tts", "sse_event", event)
     return f"data: {json.dumps(event)}\n\n".encode()
 
 
-def _sse_done(text: str, seconds: float) -> bytes:
+def _sse_done(text: str, pcm: NDArray[np.int16], rate: int) -> bytes:
     # rough token counts, deterministic: ~4 characters a token, ~10 audio tokens a second
-    usage = {"input_tokens": max(1, len(text) // 4), "output_tokens": round(seconds * 10)}
+    usage = {"input_tokens": max(1, len(text) // 4), "output_tokens": round(len(pcm) / rate * 10)}
     usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
-    return f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n".encode()
+    event: dict[str, Any] = {"type": "speech.audio.done", "usage": usage}
+    emit("openai_tts", "sse_event", event)
+    return f"data: {json.dumps(event)}\n\n".encode()
 
 
 _SSE = _Body(content_type="text/event-stream", encode=_sse_delta, trailer=_sse_done)
-
-
-def _error(status: int, message: str) -> web.Response:
-    kind = "invalid_request_error" if status < 500 else "server_error"
-    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
-    return web.json_response(body, status=status)

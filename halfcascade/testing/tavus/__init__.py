@@ -1,5 +1,5 @@
 """A local Tavus conversations API; its stand-in avatar joins the real room."""
 
-from .._avatar_servers import AvatarBehaviour, AvatarRequest, TavusServer
+from .server import AvatarBehaviour, AvatarRequest, TavusServer
 
 __all__ = ["AvatarBehaviour", "AvatarRequest", "TavusServer"]

@@ -15,14 +15,18 @@
     async with memory.attach(session, agent):                       # extract + refresh
         ...
 
-``PostgresMemoryStore`` (``pip install asyncpg``) shares memories between workers.
+``PostgresMemoryStore`` (``pip install asyncpg``) shares memories between workers; both
+stores rank alike (``Ranking``) and take batches (``remember_many``). ``StaticEmbedder``
+(``pip install 'halfcascade[embeddings]'``) adds optional semantic similarity.
 """
 
 from __future__ import annotations
 
 from .binding import MemoryBinding, MemoryConfig, attach, prepare_instructions
+from .embed import StaticEmbedder
 from .extract import Extractor, LLMExtractor, RuleExtractor
 from .postgres import PostgresMemoryStore
+from .rank import Ranking
 from .render import (
     MEMORY_HEADER,
     quote_memory,
@@ -32,8 +36,8 @@ from .render import (
 )
 from .sqlite import SQLiteMemoryStore
 from .tools import memory_tools
-from .types import Embedder, ForgetOp, Memory, MemoryOp, MemoryStore, RememberOp
-from .writer import RetryPolicy, WriteQueue, forget_about
+from .types import Embedder, ForgetOp, Memory, MemoryOp, MemoryStore, Recalled, RememberOp
+from .writer import RetryPolicy, WriteQueue, WriteStatus, WriteTicket, forget_about
 
 __all__ = [
     "MEMORY_HEADER",
@@ -47,11 +51,16 @@ __all__ = [
     "MemoryOp",
     "MemoryStore",
     "PostgresMemoryStore",
+    "Ranking",
+    "Recalled",
     "RememberOp",
     "RetryPolicy",
     "RuleExtractor",
     "SQLiteMemoryStore",
+    "StaticEmbedder",
     "WriteQueue",
+    "WriteStatus",
+    "WriteTicket",
     "attach",
     "forget_about",
     "memory_tools",

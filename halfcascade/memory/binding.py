@@ -176,6 +176,7 @@ class MemoryBinding:
         Returns ``prefix`` followed by the memory block (only the block without a prefix);
         ``halfcascade.Agent(memory=binding)`` composes the same text itself.
         """
+        await self._writer.start()  # writes spooled by an earlier run land again
         found = await _recall_within(
             self._store,
             self._user_id,

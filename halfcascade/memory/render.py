@@ -39,9 +39,17 @@ _PREAMBLE = (
 )
 
 
+# characters that end a line somewhere (Unicode line breaks, C1 controls such as NEL) or
+# could open or close a tag; JSON leaves them raw with ensure_ascii=False
+_ESCAPE = {ord(c): f"\\u{ord(c):04x}" for c in "<>\u2028\u2029"} | {
+    c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)
+}
+
+
 def quote_memory(text: str) -> str:
-    """``text`` as a one-line JSON string with ``<`` and ``>`` escaped."""
-    return json.dumps(text, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+    """``text`` as a one-line JSON string; ``<``, ``>``, line separators and C1 controls
+    escaped."""
+    return json.dumps(text, ensure_ascii=False).translate(_ESCAPE)
 
 
 def render_memory_list(memories: Iterable[Memory], *, max_chars: int = 2000) -> str:

@@ -1,16 +1,16 @@
-"""The embedded default store: one SQLite file, WAL, FTS5 full-text recall.
+"""The embedded default store: one SQLite file, WAL, an inverted index of its own.
 
 SQLite calls block, so they never run on the event loop: writes go through one thread with
 its own connection, reads through another (WAL lets them proceed side by side). A write
 is acknowledged only after its transaction commits with ``synchronous=FULL``, so it
-survives the process being killed.
+survives the process being killed. Ranking (per-user BM25 with conversational context,
+diversity, optional embeddings) is shared with the PostgreSQL store: see ``rank.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -18,52 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
+from ..errors import ConfigError, StoreError
+from . import _sqlite_sql as sql
+from ._migrate import migrate_sqlite
+from ._search import Query, SearchPlan, Vectors, rows_to_candidates
+from .rank import Ranking, rerank
+from .types import Embedder, Memory, MemoryKind, Recalled, check_user_id
 
-from ..errors import StoreError
-from ._text import search_terms
-from .types import Embedder, Memory, check_user_id
-
-__all__ = ["SQLiteMemoryStore", "owner_token"]
+__all__ = ["SQLiteMemoryStore"]
 
 _T = TypeVar("_T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS memories (
-    rowid INTEGER PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    id TEXT NOT NULL,
-    key TEXT,
-    kind TEXT NOT NULL,
-    text TEXT NOT NULL,
-    updated_at REAL NOT NULL,
-    embedding BLOB,
-    UNIQUE (user_id, id)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS memories_user_key ON memories (user_id, key)
-    WHERE key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS memories_user_time ON memories (user_id, updated_at);
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (
-    owner, text, content='memories', content_rowid='rowid',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts (rowid, owner, text) VALUES (new.rowid, new.owner, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, owner, text)
-        VALUES ('delete', old.rowid, old.owner, old.text);
-END;
-"""
-_COLUMNS = "m.id, m.key, m.kind, m.text, m.updated_at, m.embedding"
-_RERANK_POOL = 4  # with embeddings, re-rank this many times `limit` full-text candidates
-_RANK_POOL = 2000  # full-text matches ranked per recall, most recent first
-
-
-def owner_token(user_id: str) -> str:
-    """The full-text token standing for ``user_id`` (scopes every match to one user)."""
-    return "u" + hashlib.sha256(user_id.encode()).hexdigest()[:24]
 
 
 class SQLiteMemoryStore:
@@ -71,25 +35,45 @@ class SQLiteMemoryStore:
 
     Args:
         path: the database file (created with its folder if missing).
-        embedder: optional embeddings; recall then re-ranks full-text candidates by cosine
-            similarity and also finds recent memories that share no word with the query.
+        embedder: optional embeddings (e.g. :class:`~halfcascade.memory.StaticEmbedder`);
+            recall then blends cosine similarity into the ranking and also finds memories
+            that share no word with the query.
+        ranking: ranking knobs; the index is rebuilt on open if they changed.
 
     Use as ``async with SQLiteMemoryStore("memories.db") as store: ...`` or call
     :meth:`aclose`.
     """
 
-    def __init__(self, path: str | Path, *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        ranking: Ranking | None = None,
+    ) -> None:
         self._path = Path(path)
         self._embedder = embedder
+        self._ranking = ranking or Ranking()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="halfcascade-sqlite-write")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="halfcascade-sqlite-read")
         self._local = threading.local()
-        self._open_lock = asyncio.Lock()
+        self._vectors = Vectors()
+        self._open_lock = threading.Lock()
         self._opened = False
         self._closed = False
 
+    @property
+    def location(self) -> str:
+        """``sqlite:<absolute path>``: names the store (the write queue's spool uses it)."""
+        return f"sqlite:{self._path.resolve()}"
+
+    @property
+    def default_spool(self) -> Path:
+        """Where a write queue keeps this store's writes still pending at close."""
+        return self._path.with_name(self._path.name + ".spool")
+
     async def __aenter__(self) -> SQLiteMemoryStore:
-        await self._open()
+        await self._run(self._writer, lambda conn: None)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -97,35 +81,68 @@ class SQLiteMemoryStore:
 
     async def remember(self, user_id: str, memory: Memory) -> Memory:
         """Store ``memory``, replacing the user's memory with the same id or key."""
-        check_user_id(user_id)
-        blob = None
-        if self._embedder is not None:
-            (vector,) = await self._embedder.embed([memory.text])
-            blob = np.asarray(vector, dtype=np.float32).tobytes()
-        await self._run(self._writer, _write, user_id, memory, blob)
+        await self.remember_many(user_id, [memory])
         return memory
 
-    async def recall(self, user_id: str, query: str, *, limit: int = 5) -> list[Memory]:
-        """The user's memories most relevant to ``query``; ``""`` gives the most recent."""
+    async def remember_many(self, user_id: str, memories: Sequence[Memory]) -> list[Memory]:
+        """Store ``memories`` in one transaction, in order (later ones replace earlier ones
+        with the same id or key); returns them."""
         check_user_id(user_id)
-        terms = search_terms(query)
-        qvec = None
-        if self._embedder is not None and query.strip():
-            (vector,) = await self._embedder.embed([query])
-            qvec = np.asarray(vector, dtype=np.float32)
-        return await self._run(self._reader, _recall, user_id, terms, limit, qvec)
+        memories = _checked(memories)
+        if not memories:
+            return []
+        vectors = await self._vectors_of(memories)
+        await self._run(self._writer, self._write, user_id, memories, vectors)
+        return memories
+
+    async def recall(
+        self,
+        user_id: str,
+        query: str,
+        *,
+        limit: int = 5,
+        kinds: Sequence[MemoryKind] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[Memory]:
+        """The user's memories most relevant to ``query``; ``""`` gives the most recent.
+
+        ``kinds``, ``since`` and ``until`` (``updated_at`` bounds, ``until`` exclusive)
+        filter the results.
+        """
+        found = await self.search(
+            user_id, query, limit=limit, kinds=kinds, since=since, until=until
+        )
+        return [r.memory for r in found]
+
+    async def search(
+        self,
+        user_id: str,
+        query: str,
+        *,
+        limit: int = 5,
+        kinds: Sequence[MemoryKind] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[Recalled]:
+        """Like :meth:`recall`, with each memory's score."""
+        check_user_id(user_id)
+        q = Query.make(query, limit=limit, kinds=kinds, since=since, until=until)
+        qvec = await self._query_vector(q)
+        return await self._run(self._reader, self._search, user_id, q, qvec)
 
     async def forget(self, user_id: str, memory_ids: Sequence[str]) -> int:
         """Delete the user's memories with these ids."""
         check_user_id(user_id)
         if not memory_ids:
             return 0
-        return await self._run(self._writer, _delete, user_id, list(memory_ids))
+        return await self._run(self._writer, self._delete, user_id, list(memory_ids))
 
     async def count(self, user_id: str) -> int:
         """How many memories the user has."""
         check_user_id(user_id)
-        return await self._run(self._reader, _count, user_id)
+        row = await self._run(self._reader, sql.user, user_id)
+        return row.docs if row else 0
 
     async def aclose(self) -> None:
         """Finish pending calls and close both connections."""
@@ -137,23 +154,76 @@ class SQLiteMemoryStore:
             await loop.run_in_executor(pool, self._close_conn)
             pool.shutdown(wait=False)
 
-    async def _open(self) -> None:
-        async with self._open_lock:
-            if self._closed:
-                raise StoreError(f"SQLite memory store {self._path} is closed")
-            if not self._opened:
-                await self._call(self._writer, _create_schema)
-                self._opened = True
+    # -- on the threads ---------------------------------------------------------------
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        user_id: str,
+        memories: list[Memory],
+        vectors: list[bytes | None],
+    ) -> None:
+        with _transaction(conn):
+            sql.write(conn, user_id, memories, vectors, self._ranking)
+
+    def _delete(self, conn: sqlite3.Connection, user_id: str, ids: list[str]) -> int:
+        with _transaction(conn):
+            return sql.delete(conn, user_id, ids)
+
+    def _search(
+        self, conn: sqlite3.Connection, user_id: str, q: Query, qvec: Any
+    ) -> list[Recalled]:
+        user = sql.user(conn, user_id)
+        if user is None:
+            return []
+        where, params = q.filter_sql(lambda _: "?")
+        if not q.terms and qvec is None:
+            rows = sql.recent(conn, user.uid, q.limit, where, params)
+            return [Recalled(_memory(r), 0.0) for r in rows]
+        plan = SearchPlan(q, self._ranking, user.docs)
+        scored: list[tuple[tuple[Any, ...], float]] = []
+        if q.terms:
+            scan, rest = plan.split(sql.document_counts(conn, user.uid, plan.term_ids))
+            if scan:
+                scored = sql.search(
+                    conn, user.uid, scan, rest, plan.pool, self._ranking, where, params
+                )
+        vectors: dict[int, Any] = {}
+        if qvec is not None:
+            vectors = self._vectors.refresh(conn, user, sql.vectors_since)
+            seen = {r[0] for r, _ in scored}
+            extra = self._vectors.nearest(user.uid, qvec, plan.pool, exclude=seen)
+            rows = [r for r in sql.fetch(conn, extra) if q.accepts(r)]
+            scored += [(r, 0.0) for r in rows]
+        scored = [(r, s) for r, s in scored if q.accepts(r)]  # context may add any memory
+        candidates = rows_to_candidates(scored, vectors)
+        ranked = rerank(candidates, self._ranking, q.limit, qvec, q.terms)
+        return [Recalled(_memory(c.row), s) for c, s in ranked]
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def _vectors_of(self, memories: Sequence[Memory]) -> list[bytes | None]:
+        if self._embedder is None:
+            return [None] * len(memories)
+        from ._search import embed_blobs
+
+        return await embed_blobs(self._embedder, [m.text for m in memories])
+
+    async def _query_vector(self, q: Query) -> Any:
+        if self._embedder is None or not q.text:
+            return None
+        from ._search import embed_query
+
+        return await embed_query(self._embedder, q.text)
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., _T], *args: Any) -> _T:
-        if not self._opened:
-            await self._open()
-        return await self._call(pool, fn, *args)
-
-    async def _call(self, pool: ThreadPoolExecutor, fn: Callable[..., _T], *args: Any) -> _T:
+        if self._closed:
+            raise StoreError(f"SQLite memory store {self._path} is closed")
         call = functools.partial(self._in_thread, fn, *args)
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, call)
+        except (sqlite3.DataError, sqlite3.InterfaceError, UnicodeError) as exc:
+            raise ConfigError(f"SQLite memory store refused the data: {exc}") from exc
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite memory store {self._path}: {exc}") from exc
         except RuntimeError as exc:  # executor shut down
@@ -164,6 +234,11 @@ class SQLiteMemoryStore:
         if conn is None:
             conn = _connect(self._path)
             self._local.conn = conn
+        if not self._opened:
+            with self._open_lock:
+                if not self._opened:
+                    _open(conn, self._ranking)
+                    self._opened = True
         return fn(conn, *args)
 
     def _close_conn(self) -> None:
@@ -173,53 +248,27 @@ class SQLiteMemoryStore:
             self._local.conn = None
 
 
+def _checked(memories: Sequence[Memory]) -> list[Memory]:
+    out = list(memories)
+    for m in out:
+        if not isinstance(m, Memory):
+            raise ConfigError(f"expected Memory objects, got {type(m).__name__}")
+    return out
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a crash
     conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA cache_size=-32000")
     return conn
 
 
-def _create_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(_SCHEMA)
-
-
-def _write(conn: sqlite3.Connection, user_id: str, memory: Memory, blob: bytes | None) -> None:
+def _open(conn: sqlite3.Connection, ranking: Ranking) -> None:
     with _transaction(conn):
-        conn.execute(
-            "DELETE FROM memories WHERE user_id = ? AND (id = ? OR key = ?)",
-            (user_id, memory.id, memory.key),
-        )
-        conn.execute(
-            "INSERT INTO memories (user_id, owner, id, key, kind, text, updated_at, embedding) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                user_id,
-                owner_token(user_id),
-                memory.id,
-                memory.key,
-                memory.kind,
-                memory.text,
-                memory.updated_at,
-                blob,
-            ),
-        )
-
-
-def _delete(conn: sqlite3.Connection, user_id: str, ids: list[str]) -> int:
-    marks = ",".join("?" * len(ids))
-    with _transaction(conn):
-        cur = conn.execute(
-            f"DELETE FROM memories WHERE user_id = ? AND id IN ({marks})", (user_id, *ids)
-        )
-    return cur.rowcount
-
-
-def _count(conn: sqlite3.Connection, user_id: str) -> int:
-    row = conn.execute("SELECT count(*) FROM memories WHERE user_id = ?", (user_id,)).fetchone()
-    return int(row[0])
+        migrate_sqlite(conn, sql.SCHEMA, ranking)
 
 
 class _transaction:
@@ -233,57 +282,7 @@ class _transaction:
         self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
-def _recall(
-    conn: sqlite3.Connection,
-    user_id: str,
-    terms: list[str],
-    limit: int,
-    qvec: np.ndarray[Any, np.dtype[np.float32]] | None,
-) -> list[Memory]:
-    pool = limit * _RERANK_POOL if qvec is not None else limit
-    rows: list[tuple[Any, ...]] = []
-    if terms:
-        # the owner token keeps the match inside one user's rows; ranking only the most
-        # recent matches bounds the work when a common word matches a long history
-        match = f'owner : "{owner_token(user_id)}" AND (' + " OR ".join(f'"{t}"' for t in terms)
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM (SELECT rowid, bm25(memories_fts, 0.0, 1.0) AS score "
-            "FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f "
-            "JOIN memories m ON m.rowid = f.rowid WHERE m.user_id = ? "
-            "ORDER BY f.score LIMIT ?",
-            (match + ")", _RANK_POOL, user_id, pool),
-        ).fetchall()
-    if not terms or qvec is not None:
-        recent = conn.execute(
-            f"SELECT {_COLUMNS} FROM memories m WHERE m.user_id = ?"
-            " ORDER BY m.updated_at DESC LIMIT ?",
-            (user_id, pool),
-        ).fetchall()
-        seen = {r[0] for r in rows}
-        rows += [r for r in recent if r[0] not in seen]
-    if qvec is not None:
-        rows = _rerank(rows, qvec)
-    return [_memory(r) for r in rows[:limit]]
-
-
-def _rerank(
-    rows: list[tuple[Any, ...]], qvec: np.ndarray[Any, np.dtype[np.float32]]
-) -> list[tuple[Any, ...]]:
-    qnorm = float(np.linalg.norm(qvec)) or 1.0
-
-    def score(index: int, row: tuple[Any, ...]) -> float:
-        text_rank = 1.0 / (1 + index)  # full-text rank still counts
-        if row[5] is None:
-            return text_rank
-        vec = np.frombuffer(row[5], dtype=np.float32)
-        if vec.shape != qvec.shape:
-            return text_rank
-        cosine = float(vec @ qvec) / ((float(np.linalg.norm(vec)) or 1.0) * qnorm)
-        return cosine + 0.25 * text_rank
-
-    ranked = sorted(enumerate(rows), key=lambda p: score(*p), reverse=True)
-    return [row for _, row in ranked]
-
-
 def _memory(row: tuple[Any, ...]) -> Memory:
-    return Memory(id=row[0], key=row[1], kind=row[2], text=row[3], updated_at=row[4])
+    from ._search import row_memory
+
+    return row_memory(row)

@@ -3,7 +3,9 @@
 Each tool answers within its budget: a slow or unreachable store gives the model a short
 "unavailable" answer instead of holding the reply. Writes go through a
 :class:`~halfcascade.memory.writer.WriteQueue` when one is given, so they are retried
-rather than lost. Recalled text reaches the model quoted, as data.
+rather than lost, and the tools say only what is true: "Saved." once the store confirmed
+the write, "will be saved" while it is queued behind an outage, "not saved" when the
+store refused it. Recalled text reaches the model quoted, as data.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = ["memory_tools"]
 logger = logging.getLogger("halfcascade.memory.tools")
 
 _UNAVAILABLE = "Memory is unavailable right now; carry on without it."
+_QUEUED = "Memory is slow right now; this will be saved as soon as it is back."
+_REFUSED = "Not saved: memory could not store that."
 
 
 def memory_tools(
@@ -96,7 +100,7 @@ class _MemoryTools:
             memory = Memory(text=fact.strip()[:500], key=_topic_key(topic))
         except ConfigError:
             return "That fact is empty; nothing saved."
-        return "Saved." if await self._write(RememberOp(memory=memory)) else _UNAVAILABLE
+        return await self._write(RememberOp(memory=memory), done="Saved.")
 
     async def forget(self, about: str) -> str:
         """Forget what you remember about something, when the user asks you to.
@@ -108,19 +112,27 @@ class _MemoryTools:
             op = ForgetOp(about=about.strip()[:500])
         except ConfigError:
             return "Say what to forget."
-        return "Forgotten." if await self._write(op) else _UNAVAILABLE
+        return await self._write(op, done="Forgotten.")
 
-    async def _write(self, op: MemoryOp) -> bool:
+    async def _write(self, op: MemoryOp, *, done: str) -> str:
+        """``done`` once the store confirmed ``op``; otherwise what actually happened."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._budget
         try:
             async with asyncio.timeout(self._budget):
-                if self._writer is not None:
-                    await self._writer.submit(self._user_id, op)
-                else:
+                if self._writer is None:
                     await apply_op(self._store, self._user_id, op)
+                    return done
+                ticket = await self._writer.submit(self._user_id, op)
+        except ConfigError:
+            return _REFUSED
         except (TimeoutError, StoreError):
             logger.warning("memory tool write failed", extra={"op": op.type})
-            return False
-        return True
+            return _UNAVAILABLE
+        status = await ticket.wait(max(0.0, deadline - loop.time()))
+        if status == "stored":
+            return done
+        return _REFUSED if status == "rejected" else _QUEUED
 
 
 def _topic_key(topic: str) -> str | None:

@@ -6,6 +6,7 @@ memories without one, so no code path can reach another user's memories.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..errors import ConfigError
+from ._text import clean_text, text_problem
 
 __all__ = [
     "MAX_MEMORY_CHARS",
@@ -25,6 +27,7 @@ __all__ = [
     "MemoryOp",
     "MemoryStore",
     "OpListener",
+    "Recalled",
     "RememberOp",
     "check_user_id",
     "op_from_json",
@@ -45,6 +48,8 @@ def check_user_id(user_id: str) -> str:
         raise ConfigError(
             f"user_id must be a non-empty string of at most 200 chars, got {user_id!r}"
         )
+    if (problem := text_problem(user_id)) is not None:
+        raise ConfigError(f"user_id {user_id!r} {problem}; use printable text")
     return user_id
 
 
@@ -52,13 +57,21 @@ def check_user_id(user_id: str) -> str:
 class Memory:
     """One durable thing the companion knows about a user.
 
+    Text is cleaned on construction (see :func:`~halfcascade.memory._text.clean_text`): NUL
+    and control characters go, lone surrogates become U+FFFD, line separators become
+    ``\\n``. Whatever a ``Memory`` holds can therefore be stored by every store.
+
     Attributes:
-        text: the fact in the third person (``"The user's dog is called Max."``).
+        text: the fact in the third person (``"The user's dog is called Max."``), or one
+            turn of a conversation.
         key: a slot such as ``"dog.name"``; remembering a memory with the same key replaces
             the old one (``"my dog is called Max now"``). ``None`` for free notes.
         kind: ``"fact"``, ``"preference"`` or ``"note"``.
         id: unique per user; remembering the same id again replaces it (safe to retry).
         updated_at: when it was last written (``time.time()``).
+        importance: 0 to 1; breaks ties between equally relevant memories.
+        context: what the memory answers, e.g. the question the user replied to; searched
+            with the memory (stores also use the memories written just before it).
     """
 
     text: str
@@ -66,10 +79,25 @@ class Memory:
     kind: MemoryKind = "fact"
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     updated_at: float = field(default_factory=time.time)
+    importance: float = 0.5
+    context: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.text.strip() or len(self.text) > MAX_MEMORY_CHARS:
-            raise ConfigError(f"Memory.text must be 1 to {MAX_MEMORY_CHARS} characters")
+        if not isinstance(self.text, str):
+            raise ConfigError(f"Memory.text must be a str, got {type(self.text).__name__}")
+        object.__setattr__(self, "text", clean_text(self.text))
+        if not self.text or len(self.text) > MAX_MEMORY_CHARS:
+            raise ConfigError(
+                f"Memory.text must be 1 to {MAX_MEMORY_CHARS} characters after cleaning, "
+                f"got {len(self.text)}"
+            )
+        if self.context is not None:
+            context = clean_text(self.context)[:MAX_MEMORY_CHARS]
+            object.__setattr__(self, "context", context or None)
+        if not isinstance(self.id, str) or not 0 < len(self.id) <= 200 or text_problem(self.id):
+            raise ConfigError(f"Memory.id must be 1 to 200 printable characters, got {self.id!r}")
+        if not math.isfinite(self.updated_at) or not 0.0 <= self.importance <= 1.0:
+            raise ConfigError("Memory.updated_at must be finite and importance within 0..1")
         if self.key is not None and not _KEY.match(self.key):
             raise ConfigError(
                 f"Memory.key {self.key!r} must be lowercase letters, digits and _.:- "
@@ -77,6 +105,15 @@ class Memory:
             )
         if self.kind not in ("fact", "preference", "note"):
             raise ConfigError(f"Memory.kind must be fact, preference or note, got {self.kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled:
+    """A recalled memory and its relevance score (higher is better; comparable within one
+    recall only)."""
+
+    memory: Memory
+    score: float
 
 
 @runtime_checkable
@@ -109,7 +146,8 @@ class MemoryStore(Protocol):
 
 
 class Embedder(Protocol):
-    """Optional text embeddings for hybrid recall (full-text candidates, cosine re-rank)."""
+    """Optional text embeddings for hybrid recall: the memories most similar to a query
+    join the lexical candidates and cosine similarity is blended into their score."""
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, all of the same length."""
@@ -132,7 +170,8 @@ class ForgetOp:
     type: Literal["forget"] = "forget"
 
     def __post_init__(self) -> None:
-        if not self.about.strip() or len(self.about) > MAX_MEMORY_CHARS:
+        object.__setattr__(self, "about", clean_text(self.about))
+        if not self.about or len(self.about) > MAX_MEMORY_CHARS:
             raise ConfigError(f"ForgetOp.about must be 1 to {MAX_MEMORY_CHARS} characters")
 
 
@@ -149,10 +188,8 @@ def op_to_json(op: MemoryOp) -> dict[str, Any]:
     if isinstance(op, ForgetOp):
         return {"type": "forget", "about": op.about}
     m = op.memory
-    return {
-        "type": "remember",
-        "memory": {"text": m.text, "key": m.key, "kind": m.kind, "id": m.id, "at": m.updated_at},
-    }
+    memory = {"text": m.text, "key": m.key, "kind": m.kind, "id": m.id, "at": m.updated_at}
+    return {"type": "remember", "memory": memory, "importance": m.importance, "context": m.context}
 
 
 def op_from_json(data: dict[str, Any]) -> MemoryOp:
@@ -161,5 +198,13 @@ def op_from_json(data: dict[str, Any]) -> MemoryOp:
         return ForgetOp(about=data["about"])
     m = data["memory"]
     return RememberOp(
-        memory=Memory(text=m["text"], key=m["key"], kind=m["kind"], id=m["id"], updated_at=m["at"])
+        memory=Memory(
+            text=m["text"],
+            key=m["key"],
+            kind=m["kind"],
+            id=m["id"],
+            updated_at=m["at"],
+            importance=data.get("importance", 0.5),
+            context=data.get("context"),
+        )
     )

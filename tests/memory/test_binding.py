@@ -91,6 +91,8 @@ async def test_concurrent_users_on_one_writer_stay_apart(tmp_path: Path) -> None
             await until(lambda n=name, a=agent: n in text(a))  # type: ignore[misc]
             others = {"alice", "bob", "carol"} - {user}
             assert not any(o.capitalize() in text(agents[user]) for o in others)
+            # the block shows a fact once it is submitted; the store has it once it landed
+            assert await writer.flush(5)
             assert [m.text for m in await store.recall(user, "")] == [
                 f"The user's name is {user.capitalize()}."
             ]

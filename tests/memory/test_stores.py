@@ -41,7 +41,8 @@ async def test_recall_ranks_by_relevance_and_recent_first_without_query(store: M
         "The user's dog is scared of thunder.",
     ]
     for i, text in enumerate(texts):
-        await store.remember("u1", Memory(text=text, updated_at=1000.0 + i))
+        # hours apart: separate conversations, so no memory is context for the next
+        await store.remember("u1", Memory(text=text, updated_at=1000.0 + i * 3600))
     found = await store.recall("u1", "my dog at the park", limit=3)
     assert found[0].text.startswith("The user's dog is called Max")
     assert all("dog" in m.text for m in found[:2])

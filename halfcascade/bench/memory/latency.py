@@ -1,8 +1,8 @@
-"""Memory benchmarks: recall latency by store size, and time to first audio with memory on/off.
+"""Memory latency: recall time by store size, and time to first audio with memory on/off.
 
 ::
 
-    python -m halfcascade.bench.memory --sizes 1000 10000 100000
+    halfcascade bench memory --sizes 1000 10000 100000
 
 1. **Recall**: one user with N synthetic memories (Zipf-distributed words, so some terms are
    common and most are rare) on SQLite and on a private PostgreSQL
@@ -15,11 +15,9 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -28,10 +26,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..memory import MemoryBinding, MemoryStore, PostgresMemoryStore, SQLiteMemoryStore
-from ..memory.sqlite import owner_token
+from ...memory import Memory, MemoryBinding, MemoryStore, PostgresMemoryStore, SQLiteMemoryStore
 
-__all__ = ["main", "recall_bench", "ttfa_bench"]
+__all__ = ["percentiles", "print_table", "recall_bench", "ttfa_bench"]
 
 _QUERIES = 200
 _LIMIT = 8
@@ -75,34 +72,14 @@ class _Corpus:
         return ["what about my " + " ".join(self._pick(self._rng.randint(2, 4))) for _ in range(n)]
 
 
-def _seed_sqlite(path: Path, user_id: str, rows: list[tuple[str, str, str, float]]) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO memories (user_id, owner, id, key, kind, text, updated_at) "
-            "VALUES (?, ?, ?, NULL, ?, ?, ?)",
-            [(user_id, owner_token(user_id), *row) for row in rows],
-        )
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+async def _seed(store: Any, user_id: str, rows: list[tuple[str, str, str, float]]) -> None:
+    """Write ``rows`` through the public API, in batches."""
+    memories = [Memory(id=mid, kind=kind, text=text, updated_at=at) for mid, kind, text, at in rows]  # type: ignore[arg-type]
+    for i in range(0, len(memories), 5000):
+        await store.remember_many(user_id, memories[i : i + 5000])
 
 
-async def _seed_postgres(dsn: str, table: str, user_id: str, rows: list[Any]) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn)
-    try:
-        records = [(user_id, mid, None, kind, text, at) for mid, kind, text, at in rows]
-        columns = ["user_id", "id", "key", "kind", "text", "updated_at"]
-        await conn.copy_records_to_table(table, records=records, columns=columns)
-        await conn.execute(f"ANALYZE {table}")
-    finally:
-        await conn.close()
-
-
-def _percentiles(samples: Sequence[float]) -> tuple[float, float]:
+def percentiles(samples: Sequence[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(samples, n=20, method="inclusive")
     return statistics.median(samples), cuts[18]
 
@@ -132,7 +109,7 @@ async def recall_bench(
                 await seed(batch)
                 await store.recall("bench", "warm up", limit=_LIMIT)
                 for kind, query_set in (("keywords", qs), ("snapshot", [""] * len(qs))):
-                    p50, p95 = _percentiles(await _time_recalls(store, "bench", query_set))
+                    p50, p95 = percentiles(await _time_recalls(store, "bench", query_set))
                     rows.append(
                         {
                             "store": name,
@@ -151,26 +128,23 @@ _Seeder = Callable[[list[tuple[str, str, str, float]]], Any]
 @contextlib.asynccontextmanager
 async def _stores(postgres: bool) -> AsyncIterator[list[tuple[str, MemoryStore, _Seeder]]]:
     with tempfile.TemporaryDirectory(prefix="halfcascade-bench-") as tmp:
-        path = Path(tmp) / "memories.db"
-        sqlite_store = SQLiteMemoryStore(path)
-        await sqlite_store.count("bench")  # creates the schema
+        sqlite_store = SQLiteMemoryStore(Path(tmp) / "memories.db")
 
         async def seed_sqlite(batch: list[tuple[str, str, str, float]]) -> None:
-            await asyncio.to_thread(_seed_sqlite, path, "bench", batch)
+            await _seed(sqlite_store, "bench", batch)
 
         stores: list[tuple[str, MemoryStore, _Seeder]] = [("sqlite", sqlite_store, seed_sqlite)]
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(sqlite_store.aclose)
             if postgres:
-                from ..testing.postgres import TemporaryPostgres
+                from ...testing.postgres import TemporaryPostgres
 
                 pg = await stack.enter_async_context(TemporaryPostgres())
                 pg_store = PostgresMemoryStore(pg.dsn, table="bench_memories")
                 stack.push_async_callback(pg_store.aclose)
-                await pg_store.count("bench")
 
                 async def seed_pg(batch: list[tuple[str, str, str, float]]) -> None:
-                    await _seed_postgres(pg.dsn, "bench_memories", "bench", batch)
+                    await _seed(pg_store, "bench", batch)
 
                 stores.append(("postgres", pg_store, seed_pg))
             yield stores
@@ -180,19 +154,16 @@ async def ttfa_bench(*, rounds: int = 2, memories: int = 10000) -> dict[str, lis
     """TTFA samples (seconds) of the scripted conversation with memory ``on`` and ``off``."""
     from livekit.agents.utils import http_context
 
-    from ..testing.elevenlabs import ElevenLabsServer
-    from ..testing.openai_realtime import RealtimeServer
-    from ..testing.transcribe import ScriptedTranscriber
-    from ..testing.voices import synthetic_voice
+    from ...testing.elevenlabs import ElevenLabsServer
+    from ...testing.openai_realtime import RealtimeServer
+    from ...testing.transcribe import ScriptedTranscriber
+    from ...testing.voices import synthetic_voice
 
     transcriber = ScriptedTranscriber()
     samples: dict[str, list[float]] = {"off": [], "on": []}
     with tempfile.TemporaryDirectory(prefix="halfcascade-bench-") as tmp:
         store = SQLiteMemoryStore(Path(tmp) / "memories.db")
-        await store.count("bench")
-        await asyncio.to_thread(
-            _seed_sqlite, Path(tmp) / "memories.db", "bench", _Corpus().memories(memories)
-        )
+        await _seed(store, "bench", _Corpus().memories(memories))
         async with (
             http_context.open(),
             RealtimeServer(reply="Woof! Okay, got it!", ttft=0.3, transcriber=transcriber) as rt,
@@ -213,8 +184,8 @@ async def ttfa_bench(*, rounds: int = 2, memories: int = 10000) -> dict[str, lis
 async def _voice_session(
     realtime_url: str, tts_url: str, store: MemoryStore | None
 ) -> AsyncIterator[Callable[[Any], Any]]:
-    from .. import Agent, ElevenLabsVoice, OpenAIBrain, Session
-    from ..testing.audio_io import MicrophoneInput, SpeakerOutput
+    from ... import Agent, ElevenLabsVoice, OpenAIBrain, Session
+    from ...testing.audio_io import MicrophoneInput, SpeakerOutput
 
     prefix = "You are Biscuit, a playful puppy."
     memory = MemoryBinding(store, user_id="bench") if store is not None else None
@@ -247,7 +218,7 @@ async def _voice_session(
         await speaker.aclose()
 
 
-def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     try:
         from rich.console import Console
         from rich.table import Table
@@ -261,45 +232,8 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(*(_fmt(v) for v in row.values()))
-    Console().print(table)
+    Console(width=max(160, Console().width)).print(table)
 
 
 def _fmt(value: Any) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """The command line: recall table, then the TTFA comparison."""
-    parser = argparse.ArgumentParser(prog="python -m halfcascade.bench.memory")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--queries", type=int, default=_QUERIES)
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--rounds", type=int, default=2, help="TTFA: passes over the script")
-    parser.add_argument("--ttfa-memories", type=int, default=10000)
-    parser.add_argument("--no-ttfa", action="store_true")
-    args = parser.parse_args(argv)
-
-    rows = asyncio.run(
-        recall_bench(args.sizes, postgres=not args.no_postgres, queries=args.queries)
-    )
-    _print_table(f"recall latency, one user, limit {_LIMIT} (ms)", rows)
-    if args.no_ttfa:
-        return
-    samples = asyncio.run(ttfa_bench(rounds=args.rounds, memories=args.ttfa_memories))
-    summary = []
-    for name, values in samples.items():
-        p50, p95 = _percentiles(values)
-        summary.append(
-            {
-                "memory": name,
-                "turns": len(values),
-                "p50_ms": p50 * 1000,
-                "p95_ms": p95 * 1000,
-                "mean_ms": statistics.fmean(values) * 1000,
-            }
-        )
-    _print_table("time to first audio, same scripted conversation (ms)", summary)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,5 @@
+"""``python -m halfcascade.bench.memory``."""
+
+from . import main
+
+main()

@@ -23,8 +23,8 @@ Tools are livekit's: decorate methods with ``@function_tool``::
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
@@ -35,6 +35,9 @@ from livekit.agents.voice.io import TimedString
 
 from .errors import ConfigError
 from .latency import probe
+from .speech.cache import OpenerSpeech, PhraseCache
+from .speech.cache.node import agent_tts
+from .speech.style import SpokenStyle, render_spoken_instructions
 
 if TYPE_CHECKING:
     from .memory import MemoryBinding
@@ -42,52 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Agent", "SpokenStyle", "render_spoken_instructions"]
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SpokenStyle:
-    """Rules appended to the instructions so written text sounds right when spoken.
-
-    Attributes:
-        min_words, max_words: the usual reply length (companions: 3-8 words).
-        extra: further rules, one per line.
-    """
-
-    min_words: int = 3
-    max_words: int = 8
-    extra: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.min_words <= self.max_words:
-            raise ConfigError("SpokenStyle needs 1 <= min_words <= max_words")
-
-    def render(self) -> str:
-        """The rules as an instruction block."""
-        rules = [
-            "Everything you write is spoken aloud by a text-to-speech voice.",
-            f"Reply in {self.min_words} to {self.max_words} words unless asked for more.",
-            "Write plain spoken sentences: no markdown, lists, headings, emoji, URLs or code.",
-            "Start with a short phrase, then finish the thought.",
-            "Write numbers, dates and symbols the way they are said.",
-            *self.extra,
-        ]
-        return "# Speaking style\n" + "\n".join(f"- {rule}" for rule in rules)
-
-
-def render_spoken_instructions(
-    instructions: str | Instructions, style: SpokenStyle | None = SpokenStyle()
-) -> str:
-    """The instructions a half-cascade sends: the audio variant, then ``style``'s rules.
-
-    Pure and deterministic, so the result is byte-identical across turns and sessions.
-    """
-    if isinstance(instructions, Instructions):
-        text: str = instructions.render(modality="audio")
-    else:
-        text = instructions
-    text = text.strip()
-    if style is None:
-        return text
-    return f"{text}\n\n{style.render()}" if text else style.render()
+_DEFAULT_STYLE = SpokenStyle()
 
 
 class Agent(_LkAgent):
@@ -97,12 +55,17 @@ class Agent(_LkAgent):
         instructions: the agent's own instructions (a string or ``llm.Instructions``); with a
             persona, extra instructions placed after the persona's.
         persona: the companion's persona; its rendered prefix (spoken style included) opens
-            the instructions.
+            the instructions, and its openers are the ones cached.
         memory: a :class:`~halfcascade.memory.MemoryBinding`: its memory block follows the
             prefix, its tools are added, and it follows the session from ``on_enter`` to
             ``on_exit`` (call ``await memory.prepare()`` first to connect with memories).
         style: spoken-output rules without a persona; ``None`` sends the instructions as
             given.
+        openers: without a persona, the companion's signature openers (the model is asked
+            to open with one where it fits); with a persona, set them in its file.
+        phrase_cache: the worker's :class:`~halfcascade.speech.PhraseCache`: the openers are
+            warmed for the session's voice when the agent starts, and a reply that opens
+            with one plays its cached audio at once while the rest is synthesised live.
         **kwargs: any other livekit ``Agent`` argument (``tools``, ``chat_ctx``...).
 
     Subclasses that override ``on_enter``/``on_exit`` call ``super()`` first.
@@ -114,34 +77,58 @@ class Agent(_LkAgent):
         instructions: str | Instructions | None = None,
         persona: Persona | None = None,
         memory: MemoryBinding | None = None,
-        style: SpokenStyle | None = SpokenStyle(),
+        style: SpokenStyle | None = _DEFAULT_STYLE,
+        openers: Sequence[str] | None = None,
+        phrase_cache: PhraseCache | None = None,
         **kwargs: Any,
     ) -> None:
+        chosen = _openers(persona, openers)
+        if openers is not None and style is not None:
+            style = replace(style, openers=chosen)
+        if phrase_cache is not None and not chosen:
+            raise ConfigError(
+                "Agent(phrase_cache=...) needs openers to cache: list them in the persona "
+                "file (openers = [...]) or pass openers=[...]"
+            )
         prefix = _prefix(instructions, persona, style)
         if memory is not None:
             kwargs["tools"] = [*kwargs.get("tools", []), *memory.tools()]
             prefix = memory.compose(prefix)
         super().__init__(instructions=prefix, **kwargs)
         self._memory = memory
+        self.openers: tuple[str, ...] = chosen
+        """The companion's signature openers."""
+        self.phrases = OpenerSpeech(phrase_cache, chosen) if phrase_cache is not None else None
+        """The cached-opener speech, when a phrase cache is set (``await
+        agent.phrases.wait_warm()`` waits for the start-up warm-up)."""
 
     async def on_enter(self) -> None:
-        """Start following the session with the memory binding, if any."""
+        """Warm the cached openers; start following the session with the memory binding."""
+        if self.phrases is not None and (tts := agent_tts(self)) is not None:
+            self.phrases.start(tts)
         if self._memory is not None:
             self._memory.attach(self.session, self)
 
     async def on_exit(self) -> None:
-        """Let the memory binding finish its writes and stop."""
+        """Let the memory binding finish its writes and stop; stop warming openers."""
+        if self.phrases is not None:
+            await self.phrases.aclose()
         if self._memory is not None:
             await self._memory.aclose()
 
     async def tts_node(
         self, text: AsyncIterable[str], model_settings: ModelSettings
     ) -> AsyncGenerator[rtc.AudioFrame, None]:
-        """livekit's TTS node, reporting first text in and first audio out to the latency
-        tracker (override it and call ``super().tts_node`` to keep the measurements)."""
+        """livekit's TTS node (behind the phrase cache, when set), reporting first text in
+        and first audio out to the latency tracker (override it and call
+        ``super().tts_node`` to keep the measurements and the cache)."""
         probe.use_probe(getattr(self.session, "latency", None))
+        if self.phrases is not None:
+            audio = self.phrases.speak(self, _marked(text), model_settings)
+        else:
+            audio = _LkAgent.default.tts_node(self, _marked(text), model_settings)
         first_audio = True
-        async for frame in _LkAgent.default.tts_node(self, _marked(text), model_settings):
+        async for frame in audio:
             if first_audio:
                 first_audio = False
                 probe.mark("first_tts_audio")
@@ -153,6 +140,22 @@ class Agent(_LkAgent):
         """livekit's transcription node, reporting the model's first text."""
         async for delta in _LkAgent.default.transcription_node(self, _marked(text), model_settings):
             yield delta
+
+
+def _openers(persona: Persona | None, openers: Sequence[str] | None) -> tuple[str, ...]:
+    if openers is None:
+        return persona.signature_openers if persona is not None else ()
+    if persona is not None:
+        raise ConfigError(
+            "Agent(openers=...) is for agents without a persona: with a persona, list them "
+            "in its file (openers = [...])"
+        )
+    from .persona.openers import check_openers
+
+    try:
+        return check_openers(tuple(openers))
+    except ValueError as exc:
+        raise ConfigError(f"Agent(openers=...): {exc}") from None
 
 
 def _prefix(

@@ -9,7 +9,10 @@ in the defaults that cost latency or silently do nothing on this path:
 - no AEC warm-up (livekit mutes barge-in for 3 s after the agent first speaks);
 - server-side turn detection, no local VAD or turn-detector model unless you ask for one;
 - cascade-only options (preemptive generation, endpointing delays, STT) are refused
-  instead of being accepted and ignored.
+  instead of being accepted and ignored;
+- the session's event record keeps only the latest usage update (livekit records every
+  event for its session report, and each ``session_usage_updated`` is a deep copy of the
+  whole usage so far: a long session would otherwise grow by one copy per metric).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from livekit.agents import AgentSession
 from livekit.agents import vad as lk_vad
+from livekit.agents.voice.events import AgentEvent, EventTypes
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from ._env import require_all
@@ -113,6 +117,22 @@ class Session(AgentSession[Any]):
         self.startup = startup or StartupTracker()
         """The job's start-up timeline."""
         self.startup.watch(self, self.latency)
+
+    def emit(self, event: EventTypes, arg: AgentEvent) -> None:
+        """livekit's ``emit``; a usage update replaces the previous one in the session's
+        record (each is cumulative, so the session report loses nothing)."""
+        super().emit(event, arg)
+        if event != "session_usage_updated":
+            return
+        previous = getattr(self, "_last_usage_event", None)
+        self._last_usage_event = arg
+        recorded = getattr(self, "_recorded_events", None)
+        if previous is None or not isinstance(recorded, list):
+            return
+        for i in range(len(recorded) - 2, max(-1, len(recorded) - 256), -1):
+            if recorded[i] is previous:
+                del recorded[i]
+                return
 
     async def aclose(self) -> None:
         """Close the session and the models it built."""

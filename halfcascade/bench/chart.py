@@ -12,8 +12,8 @@ __all__ = ["write_chart"]
 
 _STAGES = (
     ("end of speech -> first text (cascade: STT final + LLM first token)", "#4c72b0"),
-    ("first text -> first TTS audio", "#dd8452"),
-    ("TTS audio -> output", "#55a868"),
+    ("first text -> first TTS audio (none for a cached opener)", "#dd8452"),
+    ("the rest: tokens of the first phrase or opener, audio -> output", "#55a868"),
 )
 
 

@@ -2,11 +2,14 @@
 
 Every pipeline is a real livekit ``AgentSession`` with the real provider plugins, talking
 to halfcascade's protocol servers, with a paced microphone in and a recording speaker out.
+``halfcascade+cache`` is ``halfcascade`` with a phrase cache of Biscuit's openers, in a
+fresh directory, warmed through the pipeline's own TTS before the first turn.
 """
 
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,6 +18,7 @@ from livekit.agents import Agent as LkAgent
 from livekit.agents import AgentSession
 
 from ..agent import Agent
+from ..speech.cache import PhraseCache
 from ..testing.chat_server import ChatCompletionsServer
 from ..testing.openai_realtime import ReplyContext
 from ..testing.scripted_stt import ScriptedSTT
@@ -22,11 +26,17 @@ from ..testing.stack import API_KEY, Builder, LocalStack, halfcascade_builder, o
 from ..testing.transcribe import ScriptedTranscriber
 from ..testing.vad import VadConfig
 from .profiles import Draw
+from .script import OPENERS
 
 __all__ = ["PIPELINES", "Pipeline", "PipelineName", "open_pipeline"]
 
-PipelineName = Literal["cascade", "livekit-half-cascade", "halfcascade"]
-PIPELINES: tuple[PipelineName, ...] = ("cascade", "livekit-half-cascade", "halfcascade")
+PipelineName = Literal["cascade", "livekit-half-cascade", "halfcascade", "halfcascade+cache"]
+PIPELINES: tuple[PipelineName, ...] = (
+    "cascade",
+    "livekit-half-cascade",
+    "halfcascade",
+    "halfcascade+cache",
+)
 
 INSTRUCTIONS = "You are Biscuit, a playful puppy who is the user's best friend."
 
@@ -39,6 +49,11 @@ class Pipeline:
     stack: LocalStack
     stt: ScriptedSTT | None = None
     llm: ChatCompletionsServer | None = None
+
+    @property
+    def half_cascade(self) -> bool:
+        """Whether a realtime model writes the text (every pipeline but the cascade)."""
+        return self.stt is None
 
     def set_delays(self, draw: Draw, *, token_interval: float) -> None:
         """Inject this turn's provider delays."""
@@ -92,6 +107,11 @@ def _cascade(stt: ScriptedSTT, llm_url: str) -> Builder:
     return build
 
 
+def _cached(cache: PhraseCache) -> Builder:
+    agent = Agent(instructions=INSTRUCTIONS, openers=OPENERS, phrase_cache=cache)
+    return halfcascade_builder(agent)
+
+
 _BUILDERS: dict[PipelineName, Callable[[], Builder]] = {
     "halfcascade": lambda: halfcascade_builder(Agent(instructions=INSTRUCTIONS)),
     "livekit-half-cascade": lambda: _livekit_default,
@@ -106,6 +126,17 @@ async def open_pipeline(
     window = int(vad_decision * 1000)
     vad = VadConfig(silence_duration_ms=window, semantic_silence_duration_ms=window)
     transcripts = ScriptedTranscriber()
+    if name == "halfcascade+cache":
+        with tempfile.TemporaryDirectory(prefix="halfcascade-bench-cache-") as folder:
+            cache = PhraseCache(folder)
+            async with open_stack(
+                reply=_replier(replies), build=_cached(cache), transcriber=transcripts, vad=vad
+            ) as stack:
+                agent = stack.session.current_agent if stack.session is not None else None
+                if isinstance(agent, Agent) and agent.phrases is not None:
+                    await agent.phrases.wait_warm()
+                yield Pipeline(name, stack)
+        return
     if name != "cascade":
         async with open_stack(
             reply=_replier(replies), build=_BUILDERS[name](), transcriber=transcripts, vad=vad

@@ -27,12 +27,15 @@ def record_turn(timeline: TurnTimeline, *, tracer: trace.Tracer | None = None) -
     """
     tracer = tracer or _tracer
     start = timeline.speech_end_at or timeline.first_text_at or timeline.ended_at
-    attrs = {
+    attrs: dict[str, str | bool | int | float] = {
         "halfcascade.turn": timeline.turn,
         "halfcascade.interrupted": timeline.interrupted,
         "halfcascade.speech_end_source": timeline.speech_end_source,
     }
-    for name in ("speech_end_to_first_text", "tts_ttfb", "ttfa", "playback_delay", "total"):
+    if timeline.phrase_cache is not None:
+        attrs["halfcascade.phrase_cache"] = timeline.phrase_cache
+    names = ("speech_end_to_first_text", "tts_ttfb", "ttfa", "playback_delay", "total")
+    for name in (*names, "cache_saved"):
         if (value := getattr(timeline, name)) is not None:
             attrs[f"halfcascade.{name}_ms"] = round(value * 1000, 1)
     parent = tracer.start_span("halfcascade.turn", start_time=_ns(start), attributes=attrs)

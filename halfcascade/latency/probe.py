@@ -11,15 +11,20 @@ import time
 from contextvars import ContextVar
 from typing import Literal, Protocol
 
-__all__ = ["Stage", "TurnProbe", "current_probe", "mark", "use_probe"]
+__all__ = ["CacheOutcome", "Stage", "TurnProbe", "cache", "current_probe", "mark", "use_probe"]
 
 Stage = Literal["first_text", "first_tts_text", "first_tts_audio"]
+CacheOutcome = Literal["hit", "miss"]
+"""Whether the reply's opening was played from the phrase cache."""
 
 
 class TurnProbe(Protocol):
     """Receives stage marks for the current turn."""
 
     def mark(self, stage: Stage, at: float) -> None: ...
+
+    def cache(self, outcome: CacheOutcome, *, saved: float | None = None) -> None:
+        """The phrase cache's outcome for this turn; ``saved`` once it is known."""
 
 
 _PROBE: ContextVar[TurnProbe | None] = ContextVar("halfcascade_turn_probe", default=None)
@@ -39,3 +44,9 @@ def mark(stage: Stage) -> None:
     """Report ``stage`` now to the current probe (a no-op without one)."""
     if (probe := _PROBE.get()) is not None:
         probe.mark(stage, time.time())
+
+
+def cache(outcome: CacheOutcome, *, saved: float | None = None) -> None:
+    """Report the phrase cache's outcome (and, later, the seconds a hit saved)."""
+    if (probe := _PROBE.get()) is not None:
+        probe.cache(outcome, saved=saved)

@@ -12,6 +12,8 @@ from typing import Literal
 
 import numpy as np
 
+from .probe import CacheOutcome
+
 __all__ = ["LatencySummary", "StartupTimeline", "TurnTimeline"]
 
 SpeechEndSource = Literal["server_vad_audio", "server_vad", "local_vad", "none"]
@@ -48,6 +50,13 @@ class TurnTimeline:
     """When the output reported playback start (an avatar's own report, where it has one)."""
     ended_at: float
     interrupted: bool
+    phrase_cache: CacheOutcome | None = None
+    """``"hit"``: the reply's opener played from the phrase cache; ``"miss"``: it did not
+    (no opener, or none cached for this voice yet); ``None``: no phrase cache."""
+    cache_saved: float | None = None
+    """On a hit, the TTS first-byte time the opener did not wait for: the live TTS's
+    first-byte time on the rest of the same reply, or the last one measured when the reply
+    was only the opener."""
     type: Literal["turn_timeline"] = "turn_timeline"
 
     @property
@@ -84,7 +93,8 @@ class TurnTimeline:
             f"TTS_LATENCY_MS={_ms(self.tts_ttfb)} "
             f"TOTAL_TIME_TO_FIRST_AUDIO_MS={_ms(self.ttfa)} "
             f"AVATAR_PLAYBACK_DELAY_MS={_ms(self.playback_delay)} "
-            f"TOTAL_TURN_TIME_MS={_ms(self.total)} INTERRUPTED={int(self.interrupted)}"
+            f"TOTAL_TURN_TIME_MS={_ms(self.total)} INTERRUPTED={int(self.interrupted)} "
+            f"PHRASE_CACHE={self.phrase_cache or 'off'} CACHE_SAVED_MS={_ms(self.cache_saved)}"
         )
 
 
@@ -120,13 +130,22 @@ class LatencySummary:
     turns: int
     interrupted: int
     figures: dict[str, dict[str, float]]
+    cache_hits: int = 0
+    cache_misses: int = 0
     type: Literal["latency_summary"] = "latency_summary"
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Hits over the turns the phrase cache looked at (``None`` without a cache)."""
+        seen = self.cache_hits + self.cache_misses
+        return self.cache_hits / seen if seen else None
 
     @classmethod
     def of(cls, timelines: Sequence[TurnTimeline]) -> LatencySummary:
         """Summarise ``timelines`` (every turn counts; missing stages are skipped)."""
         figures: dict[str, dict[str, float]] = {}
-        for name in ("speech_end_to_first_text", "tts_ttfb", "ttfa", "playback_delay", "total"):
+        names = ("speech_end_to_first_text", "tts_ttfb", "ttfa", "playback_delay", "total")
+        for name in (*names, "cache_saved"):
             values = [v for t in timelines if (v := getattr(t, name)) is not None]
             if values:
                 figures[name] = {
@@ -135,11 +154,20 @@ class LatencySummary:
                     "max": float(max(values)),
                     "n": float(len(values)),
                 }
-        return cls(len(timelines), sum(t.interrupted for t in timelines), figures)
+        return cls(
+            len(timelines),
+            sum(t.interrupted for t in timelines),
+            figures,
+            cache_hits=sum(t.phrase_cache == "hit" for t in timelines),
+            cache_misses=sum(t.phrase_cache == "miss" for t in timelines),
+        )
 
     def log_line(self) -> str:
         """One line: turn counts and p50/p95/max in ms per figure."""
         parts = [f"TURNS={self.turns}", f"INTERRUPTED={self.interrupted}"]
+        if (rate := self.cache_hit_rate) is not None:
+            parts += [f"CACHE_HITS={self.cache_hits}", f"CACHE_MISSES={self.cache_misses}"]
+            parts.append(f"CACHE_HIT_RATE={rate:.2f}")
         for name, fig in self.figures.items():
             key = name.upper()
             parts += [f"{key}_P50_MS={_ms(fig['p50'])}", f"{key}_P95_MS={_ms(fig['p95'])}"]

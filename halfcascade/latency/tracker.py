@@ -37,7 +37,7 @@ from livekit.agents.voice.events import (
 from livekit.agents.voice.speech_handle import SpeechHandle
 
 from .otel import record_turn
-from .probe import Stage
+from .probe import CacheOutcome, Stage
 from .timeline import LatencySummary, SpeechEndSource, TurnTimeline
 
 __all__ = ["LatencyTracker"]
@@ -51,11 +51,15 @@ class _Turn:
     speech_end_at: float | None
     source: SpeechEndSource
     marks: dict[str, float] = field(default_factory=dict)
+    cache: CacheOutcome | None = None
+    saved: float | None = None
 
     def mark(self, stage: str, at: float) -> None:
         self.marks.setdefault(stage, at)
 
-    def finish(self, *, ended_at: float, interrupted: bool) -> TurnTimeline:
+    def finish(
+        self, *, ended_at: float, interrupted: bool, last_ttfb: float | None
+    ) -> TurnTimeline:
         m = self.marks
         return TurnTimeline(
             turn=self.index,
@@ -68,6 +72,10 @@ class _Turn:
             playback_started_at=m.get("playback_started"),
             ended_at=ended_at,
             interrupted=interrupted,
+            phrase_cache=self.cache,
+            cache_saved=(self.saved if self.saved is not None else last_ttfb)
+            if self.cache == "hit"
+            else None,
         )
 
 
@@ -82,6 +90,7 @@ class LatencyTracker(rtc.EventEmitter[Literal["turn"]]):
         self._count = 0
         self._output: _TimedOutput | None = None
         self._heard_end: float | None = None
+        self._last_ttfb: float | None = None  # the live TTS's last measured first byte
         if (on_speech_end := getattr(session.llm, "on_speech_end", None)) is not None:
             on_speech_end(self._on_heard_end)
         session.on("user_state_changed", self._on_user_state)
@@ -101,6 +110,16 @@ class LatencyTracker(rtc.EventEmitter[Literal["turn"]]):
     def mark(self, stage: Stage, at: float) -> None:
         """A probe report for the turn in progress (see :mod:`halfcascade.latency.probe`)."""
         self._note(stage, at)
+
+    def cache(self, outcome: CacheOutcome, *, saved: float | None = None) -> None:
+        """The phrase cache's report for the turn in progress (the first outcome counts)."""
+        turn = self._turn
+        if turn is None:
+            return
+        if turn.cache is None:
+            turn.cache = outcome
+        if saved is not None and turn.saved is None:
+            turn.saved = saved
 
     def _note(self, stage: str, at: float) -> None:
         if self._turn is not None:
@@ -157,7 +176,12 @@ class LatencyTracker(rtc.EventEmitter[Literal["turn"]]):
         self._turn = None
 
     def _finish(self, turn: _Turn, *, interrupted: bool, ended_at: float | None = None) -> None:
-        timeline = turn.finish(ended_at=ended_at or time.time(), interrupted=interrupted)
+        timeline = turn.finish(
+            ended_at=ended_at or time.time(), interrupted=interrupted, last_ttfb=self._last_ttfb
+        )
+        live = timeline.tts_ttfb if timeline.phrase_cache != "hit" else turn.saved
+        if live is not None:
+            self._last_ttfb = live
         if self._turn is turn:
             self._turn = None
         self._timelines.append(timeline)

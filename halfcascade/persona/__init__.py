@@ -7,6 +7,7 @@
     persona = load_persona("examples/personas/biscuit.toml")
     prefix = render_persona(persona)          # byte-identical every time
     voice = persona.voice.build_voice()       # -> ElevenLabsVoice(...)
+    openers = persona.signature_openers       # ("Woof!", "Oh, hi!", ...)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .model import (
     ReplyLength,
     VoiceSpec,
 )
+from .openers import default_openers
 from .render import render_persona, spoken_style
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Persona",
     "ReplyLength",
     "VoiceSpec",
+    "default_openers",
     "load_persona",
     "parse_persona",
     "render_persona",

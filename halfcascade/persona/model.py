@@ -27,6 +27,7 @@ from ..speech.voices import (
     GoogleVoice,
     OpenAIVoice,
 )
+from .openers import check_openers, default_openers
 
 __all__ = [
     "AvatarSpec",
@@ -206,6 +207,10 @@ class Persona(_Spec):
         emotional_range: emotions it shows; the rest it keeps mild.
         language: BCP-47 tag of the language it speaks (``"en"``, ``"fr-CA"``).
         greeting: its first line, spoken as is (``session.say(persona.greeting)``).
+        openers: its signature openers ("Woof!", "Oh, hi!"): the model is asked to open
+            with one where it fits, and a phrase cache plays them instantly. ``None`` (the
+            field left out) picks defaults for the character; ``[]`` means none. See
+            :attr:`signature_openers`.
         voice: the TTS voice.
         avatar: its face, or ``None`` for voice only.
     """
@@ -219,8 +224,16 @@ class Persona(_Spec):
     emotional_range: tuple[str, ...] = ()
     language: Annotated[str, Field(pattern=_LANGUAGE_TAG)] = "en"
     greeting: str | None = None
+    openers: Annotated[tuple[str, ...], AfterValidator(check_openers)] | None = None
     voice: VoiceSpec | None = None
     avatar: AvatarSpec | None = None
+
+    @property
+    def signature_openers(self) -> tuple[str, ...]:
+        """The openers in use: the file's, else the defaults for the character."""
+        if self.openers is not None:
+            return self.openers
+        return default_openers(self.character, self.language)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Persona:

@@ -7,7 +7,7 @@ after it (:func:`halfcascade.memory.render_instructions`).
 
 from __future__ import annotations
 
-from ..agent import SpokenStyle, render_spoken_instructions
+from ..speech.style import SpokenStyle, render_spoken_instructions
 from .model import Persona
 
 __all__ = ["render_persona", "spoken_style"]
@@ -45,13 +45,15 @@ _VOICE_RULES = {
 
 
 def spoken_style(persona: Persona) -> SpokenStyle:
-    """The spoken-output rules for ``persona``: its reply length and what its TTS can render."""
+    """The spoken-output rules for ``persona``: its reply length, its openers and what its
+    TTS can render."""
     extra = [_EMOTION_RULE]
     if persona.voice is not None:
         extra.append(_VOICE_RULES[persona.voice.provider])
     return SpokenStyle(
         min_words=persona.reply_length.min_words,
         max_words=persona.reply_length.max_words,
+        openers=persona.signature_openers,
         extra=tuple(extra),
     )
 

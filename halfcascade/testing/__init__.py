@@ -9,6 +9,9 @@ The real livekit plugins talk to these servers unchanged through ``base_url``::
         )
 
 :func:`open_stack` does all of that, plus a paced microphone and a recording speaker.
+Installing halfcascade also registers a pytest plugin (:mod:`.pytest_plugin`) with
+``realtime_server``, ``elevenlabs_server``, ``openai_tts_server`` and ``halfcascade_server``
+fixtures; docs/testing.md is the guide.
 """
 
 from .audio_io import MicrophoneInput, PlayedSegment, SpeakerOutput

@@ -1,0 +1,138 @@
+"""The halfcascade command: help texts, exit codes, JSON output, forwarded subcommands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from halfcascade.bench.profiles import PROFILES
+from halfcascade.cli import EXIT_CONFIG, app
+
+pytestmark = pytest.mark.unit
+
+COMMANDS = [
+    [],
+    ["demo"],
+    ["bench"],
+    ["bench", "concurrency"],
+    ["cache"],
+    ["cache", "warm"],
+]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "halfcascade")
+def test_help_is_clean_text(command: list[str]) -> None:
+    code, out, _ = run(*command, "--help")
+    assert code == 0
+    assert "``" not in out and ":class:" not in out and ":func:" not in out
+    assert "Usage:" in out
+
+
+def test_bench_help_names_every_profile() -> None:
+    _, out, _ = run("bench", "--help")
+    for name, profile in PROFILES.items():
+        assert f"{name}: {profile.description}" in out
+    for sub in ("memory", "concurrency", "soak"):
+        assert sub in out
+
+
+def test_top_level_help_states_the_exit_codes() -> None:
+    _, out, _ = run("--help")
+    assert "0 success, 1 the run failed, 2 bad options or configuration" in out
+
+
+def test_shared_options_are_spelled_alike() -> None:
+    demo = run("demo", "--help")[1]
+    bench = run("bench", "--help")[1]
+    for option in ("--profile", "--seed", "--out", "--json"):
+        assert option in demo and option in bench
+
+
+def test_an_unknown_pipeline_exits_2_naming_the_choices() -> None:
+    code, out, err = run("bench", "--pipelines", "cascade-9000", "--turns", "1")
+    assert code == EXIT_CONFIG
+    assert "cascade-9000" in err and "livekit-half-cascade" in err
+    assert "Traceback" not in out + err
+
+
+def test_an_unknown_profile_exits_2_naming_the_profiles() -> None:
+    code, _, err = run("bench", "--profile", "warp-speed", "--turns", "1")
+    assert code == EXIT_CONFIG
+    assert all(name in err for name in PROFILES)
+
+
+def test_a_bad_session_list_exits_2() -> None:
+    code, _, err = run("bench", "concurrency", "--sessions", "1,ten")
+    assert code == EXIT_CONFIG and "--sessions" in err
+
+
+def test_demo_live_without_keys_exits_2_naming_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("ELEVEN_API_KEY", "set")
+    code, _, err = run("demo", "--live", "--out", str(tmp_path))
+    assert code == EXIT_CONFIG
+    assert "OPENAI_API_KEY" in err and "ELEVEN_API_KEY" not in err
+    assert not (tmp_path / "biscuit.mp4").exists()  # nothing started
+
+
+def test_demo_refuses_a_broken_persona_file(tmp_path: Path) -> None:
+    bad = tmp_path / "pet.toml"
+    bad.write_text('name = "Rex"\nreply_length = { min_words = 9, max_words = 2 }\n')
+    code, _, err = run("demo", "--persona", str(bad), "--out", str(tmp_path))
+    assert code == EXIT_CONFIG and str(bad) in err
+
+
+def test_cache_warm_refuses_a_missing_persona_file(tmp_path: Path) -> None:
+    code, _, err = run("cache", "warm", "--persona", str(tmp_path / "nope.toml"))
+    assert code == EXIT_CONFIG and "nope.toml" in err
+
+
+def test_bench_soak_forwards_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+
+    def main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 3
+
+    module = types.ModuleType("halfcascade.bench.soak")
+    module.main = main  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "halfcascade.bench.soak", module)
+    code, _, _ = run("bench", "soak", "--hours", "0.1", "--help", "extra")
+    assert seen == [["--hours", "0.1", "--help", "extra"]]
+    assert code == 3  # the soak's own exit code
+
+
+def test_bench_memory_forwards_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    import halfcascade.bench.memory as memory
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(memory, "main", lambda argv: seen.append(list(argv)))
+    code, _, _ = run("bench", "memory", "--sizes", "1000", "--help")
+    assert code == 0 and seen == [["--sizes", "1000", "--help"]]
+
+
+def test_demo_json_is_the_result_on_stdout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import halfcascade.demo.show as show
+    from halfcascade.demo import DemoResult
+
+    def fake_run(config: object, console: object) -> DemoResult:
+        print("a table for people")  # human output must not reach stdout with --json
+        return DemoResult(mode="offline", turns=[], video=tmp_path / "biscuit.mp4")
+
+    monkeypatch.setattr(show, "run_with_progress", fake_run)
+    code, out, _ = run("demo", "--json", "--out", str(tmp_path))
+    assert code == 0
+    data = json.loads(out)
+    assert data["mode"] == "offline" and data["video"].endswith("biscuit.mp4")

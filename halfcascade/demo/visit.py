@@ -15,7 +15,7 @@ from livekit.agents import AgentSession
 
 from ..agent import Agent
 from ..avatar import LocalAvatar, attach_avatar
-from ..avatar.local import PlayedAudio, PlayedVideo
+from ..avatar.local import PlayedAudio, PlayedVideo, puppy_character
 from ..latency import TurnTimeline
 from ..memory import MemoryBinding, SQLiteMemoryStore
 from ..memory.render import split_instructions
@@ -163,7 +163,7 @@ async def _turn(
 
 def _avatar(rec: AvRecorder | None) -> LocalAvatar:
     if rec is None:
-        return LocalAvatar()
+        return LocalAvatar(character=puppy_character())
 
     def video(v: PlayedVideo) -> None:
         f = v.frame
@@ -172,7 +172,7 @@ def _avatar(rec: AvRecorder | None) -> LocalAvatar:
     def audio(a: PlayedAudio) -> None:
         rec.add_agent_audio(a.pts, np.frombuffer(a.frame.data, np.int16))
 
-    return LocalAvatar(on_video=video, on_audio=audio)
+    return LocalAvatar(character=puppy_character(), on_video=video, on_audio=audio)
 
 
 def _instructions(agent: Any) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from halfcascade.avatar.local import default_character
+from halfcascade.avatar.local import puppy_character
 from halfcascade.demo import SESSIONS, DemoConfig, DemoResult, Interval, run_demo
 from halfcascade.demo.show import result_json
 
@@ -33,7 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
 
 def _mouth_opening(video: Path) -> np.ndarray:
     """Per decoded frame: the share of the mouth region showing the mouth's inside."""
-    box = default_character().mouth.region(pad=8)
+    box = puppy_character().mouth.region(pad=8)  # Biscuit, the demo's puppy
     opening = []
     with av.open(str(video)) as container:
         for frame in container.decode(video=0):

@@ -3,7 +3,7 @@
 - :class:`LocalAvatar`: the avatar choice for :func:`~halfcascade.avatar.attach_avatar`.
 - :class:`LocalVideoGenerator`: the livekit ``VideoGenerator`` (use it with your own
   ``AvatarRunner``, e.g. in a separate avatar worker).
-- :func:`default_character`, :func:`load_character`: what it draws.
+- :func:`default_character`, :func:`puppy_character`, :func:`load_character`: what it draws.
 - :class:`AvatarPlayer`, :func:`render_clip`: room-less playback and offline rendering.
 """
 
@@ -12,6 +12,7 @@ from .character import Character, Eye, MouthSpec, default_character, load_charac
 from .features import MouthShape, MouthTracker
 from .generator import LocalVideoGenerator
 from .player import AvatarPlayer, PlayedAudio, PlayedVideo, render_clip
+from .puppy import puppy_character
 from .render import AvatarRenderer
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "PlayedVideo",
     "default_character",
     "load_character",
+    "puppy_character",
     "render_clip",
 ]

@@ -6,6 +6,7 @@
     halfcascade bench memory --sizes 1000 10000 100000        # latency + TTFA (as before)
 
 ``--eval`` runs the evidence-recall evaluation (``corpus.py`` generates the conversations,
+``--corpus dialogue`` the two-friend dialogues of ``corpus_dialogue.py`` instead,
 ``evaluate.py`` asks the questions through the public API, ``run_eval.py`` compares stores
 and ranking options). Without it, the latency benchmark of ``latency.py`` runs: recall
 p50/p95 by size, and time to first audio with memory on and off.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .latency import percentiles, print_table, recall_bench, ttfa_bench
-from .run_eval import RANKERS, STORES, eval_bench
+from .run_eval import CORPORA, RANKERS, STORES, eval_bench
 
 __all__ = ["main"]
 
@@ -45,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--questions", type=int, default=None, help="eval: most per user")
     parser.add_argument("--seed", type=int, default=13, help="eval: corpus seed")
+    parser.add_argument(
+        "--corpus",
+        choices=list(CORPORA),
+        default="companion",
+        help="eval: companion conversations, or dialogue (two friends, LoCoMo-style)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the rows to this file")
     parser.add_argument("--queries", type=int, default=200, help="latency: queries per size")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
@@ -69,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 stores,
                 rankers,
                 seed=args.seed,
+                corpus=args.corpus,
                 max_questions=args.questions,
                 on_row=lambda r: print(json.dumps(r), flush=True),
             )
@@ -76,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print_table(
             "evidence recall (%) and search latency (ms, limit 10)", [_flat(r) for r in rows]
         )
-        _write(args.json, {"kind": "memory-eval", "seed": args.seed, "rows": rows})
+        _write(
+            args.json,
+            {"kind": "memory-eval", "corpus": args.corpus, "seed": args.seed, "rows": rows},
+        )
         return
     rows = asyncio.run(recall_bench(sizes, postgres=not args.no_postgres, queries=args.queries))
     print_table("recall latency, one user, limit 8 (ms)", rows)

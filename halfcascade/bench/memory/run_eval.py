@@ -15,9 +15,10 @@ from typing import Any
 
 from ...memory import PostgresMemoryStore, Ranking, SQLiteMemoryStore
 from .corpus import conversations
+from .corpus_dialogue import dialogues
 from .evaluate import EvalResult, PlainBM25, evaluate
 
-__all__ = ["RANKERS", "STORES", "eval_bench", "users_for"]
+__all__ = ["CORPORA", "RANKERS", "STORES", "eval_bench", "users_for"]
 
 #: ranking options compared by ``--rankers`` (``hybrid`` adds the bundled static embedder)
 RANKERS: dict[str, Ranking | None] = {
@@ -28,6 +29,8 @@ RANKERS: dict[str, Ranking | None] = {
     "hybrid": Ranking(),
 }
 STORES = ("sqlite", "postgres")
+#: generated corpora (``--corpus``): companion conversations, or two friends catching up
+CORPORA = {"companion": conversations, "dialogue": dialogues}
 
 
 def users_for(size: int) -> int:
@@ -41,23 +44,27 @@ async def eval_bench(
     rankers: Sequence[str],
     *,
     seed: int = 13,
+    corpus: str = "companion",
     max_questions: int | None = None,
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the evaluation; one summary dict per (size, store, ranker)."""
     unknown = [r for r in rankers if r not in RANKERS] + [s for s in stores if s not in STORES]
-    if unknown:
+    if unknown or corpus not in CORPORA:
         raise ValueError(
-            f"unknown ranker/store {unknown}; rankers {list(RANKERS)}, stores {STORES}"
+            f"unknown ranker/store/corpus {unknown or corpus}; rankers {list(RANKERS)}, "
+            f"stores {STORES}, corpora {list(CORPORA)}"
         )
+    generate = CORPORA[corpus]
     rows: list[dict[str, Any]] = []
     async with _postgres("postgres" in stores) as dsn:
         for size in sizes:
-            convs = list(conversations(users_for(size), size, seed=seed))
+            convs = list(generate(users_for(size), size, seed=seed))
             for ranker in rankers:
                 for store in ["python"] if ranker == "bm25" else stores:
                     result = await _run(store, ranker, convs, dsn, max_questions, size)
                     row = {
+                        "corpus": corpus,
                         "memories": size,
                         "store": store,
                         "ranker": ranker,

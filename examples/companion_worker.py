@@ -1,20 +1,30 @@
 """A puppy companion as a LiveKit worker: OpenAI Realtime listens, ElevenLabs speaks.
 
-Run it against your LiveKit deployment (``LIVEKIT_URL``, ``LIVEKIT_API_KEY``,
-``LIVEKIT_API_SECRET``) with ``OPENAI_API_KEY`` and ``ELEVEN_API_KEY`` set::
+Live, with your keys and your LiveKit deployment::
 
-    python examples/companion_worker.py start
+    export OPENAI_API_KEY=... ELEVEN_API_KEY=...
+    export LIVEKIT_URL=wss://... LIVEKIT_API_KEY=... LIVEKIT_API_SECRET=...
+    python companion_worker.py start        # or dev, or console (talk in the terminal)
 
-The worker registers as ``biscuit`` for explicit dispatch: your app joins a room with a
-token from ``halfcascade.worker.dispatch_token(room=..., identity=..., agent_name="biscuit")``
-and LiveKit creates the room and dispatches the agent in one step (no CreateRoom call).
+Offline, on local stand-ins of every provider (and a local livekit-server for dev/start)::
+
+    python companion_worker.py console --offline      # or HALFCASCADE_OFFLINE=1
+
+Every provider URL comes from the environment (``OPENAI_BASE_URL``, ``ELEVEN_BASE_URL``,
+``OPENAI_TTS_BASE_URL``). The worker registers as ``biscuit`` for explicit dispatch: your
+app joins a room with a token from ``halfcascade.worker.dispatch_token(room=...,
+identity=..., agent_name="biscuit")`` and LiveKit creates the room and dispatches the
+agent in one step (no CreateRoom call).
 """
 
 from __future__ import annotations
 
-from livekit.agents import AgentServer, JobContext, RunContext, cli, function_tool
+import os
+
+from livekit.agents import JobContext, RunContext, function_tool
 
 import halfcascade
+from halfcascade.worker import JobStartup, room_options, run_app, worker_server
 
 
 class Biscuit(halfcascade.Agent):
@@ -35,19 +45,27 @@ class Biscuit(halfcascade.Agent):
         return f"fetched the {color} ball"
 
 
-server = AgentServer()
+# job processes start with the plugins imported and the TLS context built
+server = worker_server(providers=("openai", "elevenlabs"))
 
 
 @server.rtc_session(agent_name="biscuit")
 async def entrypoint(ctx: JobContext) -> None:
     """One conversation: a half-cascade session in the job's room."""
+    job = JobStartup(ctx)  # the start-up timeline, from the worker receiving the job
     session = halfcascade.Session(
         brain=halfcascade.OpenAIBrain(),
-        voice=halfcascade.ElevenLabsVoice(),
-        fallback_voices=[halfcascade.OpenAIVoice()],
+        voice=halfcascade.ElevenLabsVoice(base_url=os.environ.get("ELEVEN_BASE_URL")),
+        fallback_voices=[halfcascade.OpenAIVoice(base_url=os.environ.get("OPENAI_TTS_BASE_URL"))],
+        startup=job.tracker,
     )
-    await session.start(Biscuit(), room=ctx.room)
+    job.watch(session)
+    await session.start(Biscuit(), room=ctx.room, room_options=room_options())
 
 
 if __name__ == "__main__":
-    cli.run_app(server)
+    run_app(
+        server,
+        required=["OPENAI_API_KEY", "ELEVEN_API_KEY"],
+        offline=("openai", "elevenlabs", "openai_tts"),
+    )

@@ -8,15 +8,24 @@ with it, LiveKit creates the room and dispatches the named agent in the same ste
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 from collections.abc import Mapping
+from typing import Literal
 
 from livekit import api
 
 from .._env import env_value, require_all
 
-__all__ = ["dispatch_token"]
+__all__ = ["AgentNotJoinedError", "dispatch_token", "wait_for_agent"]
+
+_AGENT_NAME = "lk.agent.name"
+_AGENT_STATE = "lk.agent.state"
+
+
+class AgentNotJoinedError(TimeoutError):
+    """The dispatched agent did not join (or did not reach the state asked for) in time."""
 
 
 def dispatch_token(
@@ -58,3 +67,65 @@ def dispatch_token(
         .with_room_config(api.RoomConfiguration(agents=[dispatch]))
     )
     return token.to_jwt()
+
+
+async def wait_for_agent(
+    room: str,
+    *,
+    agent_name: str | None = None,
+    state: Literal["joined", "listening"] = "listening",
+    within: float = 10.0,
+    interval: float = 0.05,
+    lkapi: api.LiveKitAPI | None = None,
+) -> api.ParticipantInfo:
+    """Wait, from your backend, until the dispatched agent is in ``room``.
+
+    It polls LiveKit's RoomService (``ListParticipants``) for an agent participant
+    (named ``agent_name`` when given). ``state="listening"`` also waits for the agent's
+    ``lk.agent.state`` attribute to say it listens (its session started).
+
+    Args:
+        lkapi: the API client; default: one from ``LIVEKIT_URL`` / ``LIVEKIT_API_KEY`` /
+            ``LIVEKIT_API_SECRET``, closed on return.
+
+    Raises:
+        AgentNotJoinedError: when no such agent shows up within ``within`` seconds (no
+            worker registered under ``agent_name``, or every worker is full or draining).
+    """
+    client = lkapi or api.LiveKitAPI()
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                found = await _find_agent(client, room, agent_name, state)
+                if found is not None:
+                    return found
+                await asyncio.sleep(interval)
+    except TimeoutError:
+        who = f"agent {agent_name!r}" if agent_name else "an agent"
+        raise AgentNotJoinedError(
+            f"{who} was not {state} in room {room!r} after {within:.1f} s: check that a "
+            "worker registered with that agent_name is running and has capacity"
+        ) from None
+    finally:
+        if lkapi is None:
+            await client.aclose()
+
+
+async def _find_agent(
+    client: api.LiveKitAPI, room: str, agent_name: str | None, state: str
+) -> api.ParticipantInfo | None:
+    try:
+        res = await client.room.list_participants(api.ListParticipantsRequest(room=room))
+    except api.TwirpError as exc:
+        if exc.code == api.TwirpErrorCode.NOT_FOUND:  # the room is not created yet
+            return None
+        raise
+    for p in res.participants:
+        if p.kind != api.ParticipantInfo.Kind.AGENT:
+            continue
+        if agent_name and p.attributes.get(_AGENT_NAME, agent_name) != agent_name:
+            continue
+        if state == "listening" and p.attributes.get(_AGENT_STATE) != "listening":
+            continue
+        return p
+    return None

@@ -23,6 +23,7 @@ from livekit.agents.voice.avatar import AvatarOptions, AvatarRunner
 
 from ...errors import ConfigError
 from ..lifecycle import AvatarAudioOutput
+from ._runner import FullRateAvatarRunner
 from .character import Character
 from .generator import LocalVideoGenerator
 from .player import AvatarPlayer, PlayedAudio, PlayedVideo
@@ -105,7 +106,7 @@ class LocalAvatarLink:
         self.runner: AvatarRunner | None = None
         self.player: AvatarPlayer | None = None
         if room is not None:
-            self.runner = AvatarRunner(
+            self.runner = FullRateAvatarRunner(
                 room,
                 audio_recv=self.output,
                 video_gen=self.generator,

@@ -314,6 +314,36 @@ def cache_warm(
         raise typer.Exit(EXIT_FAILED)
 
 
+# -- init ---------------------------------------------------------------------------------
+
+
+@app.command(short_help="Write a starter project from one of the bundled examples.")
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write the project.")] = Path("."),
+    example: Annotated[
+        str, typer.Option("--example", help="Which example becomes agent.py.")
+    ] = "companion_worker",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a starter project (agent.py, personas/, .env.example) from a bundled example.
+
+    Run `halfcascade init --example list` to see the examples.
+    """
+    from .worker.init import init_project, list_examples
+
+    if example == "list":
+        names = list_examples()
+        _print_json(names) if as_json else typer.echo("\n".join(names))
+        return
+    written = _configured(lambda: init_project(directory, example=example, force=force))
+    if as_json:
+        _print_json([str(p) for p in written])
+    else:
+        for path in written:
+            typer.echo(str(path))
+
+
 def main() -> None:
     """Entry point of the halfcascade script."""
     app()

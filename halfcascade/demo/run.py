@@ -78,7 +78,7 @@ def total_steps(config: DemoConfig) -> int:
 
 def default_persona_path() -> Path:
     """Biscuit's persona file: shipped in the wheel, or in this source checkout."""
-    packaged = resources.files("halfcascade").joinpath("_examples/personas/biscuit.toml")
+    packaged = resources.files("halfcascade").joinpath("examples/personas/biscuit.toml")
     if packaged.is_file():
         return Path(str(packaged))
     checkout = Path(__file__).resolve().parents[2] / "examples" / "personas" / "biscuit.toml"

@@ -22,6 +22,7 @@ COMMANDS = [
     ["bench", "concurrency"],
     ["cache"],
     ["cache", "warm"],
+    ["init"],
 ]
 
 
@@ -136,3 +137,14 @@ def test_demo_json_is_the_result_on_stdout(monkeypatch: pytest.MonkeyPatch, tmp_
     assert code == 0
     data = json.loads(out)
     assert data["mode"] == "offline" and data["video"].endswith("biscuit.mp4")
+
+
+def test_init_writes_a_starter_project_once(tmp_path: Path) -> None:
+    code, out, _ = run("init", str(tmp_path), "--example", "companion_worker")
+    assert code == 0, out
+    assert (tmp_path / "agent.py").is_file() and (tmp_path / "personas" / "biscuit.toml").is_file()
+    compile((tmp_path / "agent.py").read_text(), "agent.py", "exec")
+    code, _, err = run("init", str(tmp_path))
+    assert code == EXIT_CONFIG and "--force" in err
+    code, out, _ = run("init", "--example", "list")
+    assert code == 0 and "local_avatar" in out.split()

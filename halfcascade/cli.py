@@ -103,6 +103,12 @@ def demo(
         Path | None,
         typer.Option("--persona", help="Persona TOML file (default: Biscuit, shipped)."),
     ] = None,
+    brain: Annotated[
+        str,
+        typer.Option(
+            "--brain", help="openai (OpenAI Realtime) or google (Gemini Live; GOOGLE_API_KEY)."
+        ),
+    ] = "openai",
     profile: ProfileOpt = "fixed",
     seed: SeedOpt = 7,
     video: Annotated[bool, typer.Option(help="Write the MP4 (needs PyAV).")] = True,
@@ -120,7 +126,13 @@ def demo(
     from .demo.show import result_json, run_with_progress
 
     config = DemoConfig(
-        out_dir=out, live=live, persona=persona, profile=profile, seed=seed, video=video
+        out_dir=out,
+        live=live,
+        brain=brain,
+        persona=persona,
+        profile=profile,
+        seed=seed,
+        video=video,
     )
     logging.basicConfig(level=logging.WARNING)
     with _human_output_to_stderr(as_json):

@@ -38,7 +38,9 @@ class DemoConfig:
 
     Attributes:
         out_dir: folder for ``biscuit.mp4``, ``latency.png``, ``latency.html``, ``memories.db``.
-        live: use OpenAI Realtime and ElevenLabs (``OPENAI_API_KEY``, ``ELEVEN_API_KEY``).
+        live: use the real providers (``OPENAI_API_KEY`` or ``GOOGLE_API_KEY``, and
+            ``ELEVEN_API_KEY``).
+        brain: ``"openai"`` (OpenAI Realtime) or ``"google"`` (Gemini Live, text out).
         persona: the persona file; ``None``: Biscuit, shipped with halfcascade.
         profile: offline only: the benchmark profile whose provider delays are injected.
         seed: offline only: seed of the per-turn delay draws.
@@ -48,6 +50,7 @@ class DemoConfig:
 
     out_dir: Path
     live: bool = False
+    brain: str = "openai"
     persona: Path | None = None
     profile: str = "fixed"
     seed: int = 7
@@ -147,8 +150,10 @@ async def _providers(config: DemoConfig, n_turns: int) -> AsyncIterator[Provider
 
     async with utils.http_context.open():
         if config.live:
-            async with live_providers() as providers:
+            async with live_providers(config.brain) as providers:
                 yield providers
         else:
-            async with offline_providers(config.profile, seed=config.seed, turns=n_turns) as p:
+            async with offline_providers(
+                config.profile, seed=config.seed, turns=n_turns, brain=config.brain
+            ) as p:
                 yield p

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 from ..testing.openai_realtime import ReplyContext
 
-__all__ = ["SESSIONS", "USER_ID", "Visit", "rule_book"]
+BRAINS = ("openai", "google")
+"""The brains the demo runs on."""
+
+__all__ = ["BRAINS", "SESSIONS", "USER_ID", "Visit", "rule_book"]
 
 USER_ID = "demo-user"
 """Both visits are the same user: memories are scoped to this id."""
@@ -55,13 +58,18 @@ def _remembered(pattern: re.Pattern[str], instructions: str) -> str | None:
 
 
 def rule_book(ctx: ReplyContext) -> str:
-    """The offline brain: keyword rules over the user's words, memory from the instructions.
+    """The offline brain: keyword rules over the user's words, memory from the instructions
+    (or, on Gemini, from the context turns a refresh adds).
 
     Replies open with one of Biscuit's openers, so the phrase cache plays them at once.
     """
     said = ctx.transcript.lower()
-    name = _remembered(_NAME, ctx.instructions)
-    treat = _remembered(_TREAT, ctx.instructions)
+    # OpenAI gets memory refreshes as new instructions; Gemini as a model turn of context
+    known = "\n".join(
+        [ctx.instructions, *(str(i.get("text", "")) for i in ctx.items if i.get("role") != "user")]
+    )
+    name = _remembered(_NAME, known)
+    treat = _remembered(_TREAT, known)
     if "remember my name" in said:
         return f"Woof! You're {name}, of course!" if name else "Hmm, I don't know yet. Tell me?"
     if "what treat" in said:

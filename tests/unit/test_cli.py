@@ -148,3 +148,8 @@ def test_init_writes_a_starter_project_once(tmp_path: Path) -> None:
     assert code == EXIT_CONFIG and "--force" in err
     code, out, _ = run("init", "--example", "list")
     assert code == 0 and "local_avatar" in out.split()
+
+
+def test_demo_refuses_an_unknown_brain(tmp_path: Path) -> None:
+    code, _, err = run("demo", "--brain", "claude", "--out", str(tmp_path), "--no-video")
+    assert code == EXIT_CONFIG and "openai, google" in err

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from livekit.agents import Agent as LkAgent
@@ -27,6 +27,9 @@ from .openai_realtime import RealtimeServer, ReplyFn
 from .transcribe import ScriptedTranscriber, Transcriber
 from .vad import VadConfig
 from .voices import default_voice
+
+if TYPE_CHECKING:
+    from .gemini_live import GeminiLiveServer
 
 __all__ = ["Builder", "LocalStack", "halfcascade_builder", "open_stack", "trim_silence"]
 
@@ -40,7 +43,7 @@ Builder = Callable[["LocalStack"], tuple[AgentSession[Any], LkAgent]]
 class LocalStack:
     """Running local servers, and the session wired to them once built."""
 
-    realtime: RealtimeServer
+    realtime: RealtimeServer | GeminiLiveServer
     tts: ElevenLabsServer
     transcripts: Transcriber
     mic: MicrophoneInput = field(default_factory=MicrophoneInput)
@@ -85,9 +88,14 @@ def halfcascade_builder(agent: LkAgent, **session_kwargs: Any) -> Builder:
         from ..speech import ElevenLabsVoice
 
         kwargs = dict(session_kwargs)  # a builder may be called again: never consume its options
-        brain = kwargs.pop("brain", None) or OpenAIBrain(
-            base_url=stack.realtime.base_url, api_key=API_KEY
-        )
+        brain = kwargs.pop("brain", None)
+        if brain is None:
+            if isinstance(stack.realtime, RealtimeServer):
+                brain = OpenAIBrain(base_url=stack.realtime.base_url, api_key=API_KEY)
+            else:
+                from .gemini_live.stack import gemini_brain
+
+                brain = gemini_brain(stack.realtime)
         voice = kwargs.pop("voice", None) or ElevenLabsVoice(
             base_url=stack.tts.base_url, api_key=API_KEY
         )
@@ -106,20 +114,34 @@ async def open_stack(
     token_interval: float = 0.01,
     tts_ttfb: float = 0.05,
     vad: VadConfig | None = None,
+    brain: Literal["openai", "google"] = "openai",
 ) -> AsyncIterator[LocalStack]:
     """Start the local servers and a session built by ``build`` (default: a halfcascade
-    ``Session`` with a plain ``halfcascade.Agent``); close everything on exit."""
+    ``Session`` with a plain ``halfcascade.Agent``); close everything on exit.
+
+    ``brain="google"`` starts a Gemini Live stand-in instead of the OpenAI Realtime one,
+    with the same reply and timing options.
+    """
     transcripts = transcriber or ScriptedTranscriber()
     vad = vad or VadConfig(silence_duration_ms=300, semantic_silence_duration_ms=300)
+    options: dict[str, Any] = {
+        "reply": reply,
+        "ttft": ttft,
+        "token_interval": token_interval,
+        "transcriber": transcripts,
+        "vad": vad,
+    }
+    if brain == "google":
+        from .gemini_live import GeminiLiveServer
+
+        server: RealtimeServer | GeminiLiveServer = GeminiLiveServer(**options)
+    elif brain == "openai":
+        server = RealtimeServer(**options)
+    else:
+        raise ValueError(f"open_stack(brain={brain!r}): choose 'openai' or 'google'")
     async with (
         utils.http_context.open(),
-        RealtimeServer(
-            reply=reply,
-            ttft=ttft,
-            token_interval=token_interval,
-            transcriber=transcripts,
-            vad=vad,
-        ) as realtime,
+        server as realtime,
         ElevenLabsServer(ttfb=tts_ttfb) as tts,
     ):
         stack = LocalStack(realtime=realtime, tts=tts, transcripts=transcripts)

@@ -10,6 +10,9 @@ in the defaults that cost latency or silently do nothing on this path:
 - server-side turn detection, no local VAD or turn-detector model unless you ask for one;
 - cascade-only options (preemptive generation, endpointing delays, STT) are refused
   instead of being accepted and ignored;
+- a realtime socket drop that livekit recovers from by reconnecting logs one WARNING, not
+  an ERROR with a traceback (:class:`RecoveredDropFilter` on the ``livekit.agents`` logger;
+  a drop it cannot recover from still ends in livekit's own ERROR);
 - the session's event record keeps only the latest usage update (livekit records every
   event for its session report, and each ``session_usage_updated`` is a deep copy of the
   whole usage so far: a long session would otherwise grow by one copy per metric).
@@ -21,7 +24,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from livekit.agents import AgentSession
+from livekit.agents import AgentSession, APIConnectionError
 from livekit.agents import vad as lk_vad
 from livekit.agents.voice.events import AgentEvent, EventTypes
 from livekit.agents.voice.turn import TurnHandlingOptions
@@ -30,10 +33,11 @@ from ._env import require_all
 from .brain import Brain, build_brain, missing_brain_credentials, resolve_brain
 from .errors import ConfigError
 from .latency import LatencyTracker, StartupTracker
+from .speech.failover import FailoverPolicy
 from .speech.phrases import Phrasing
 from .speech.voices import Voice, build_tts, missing_voice_credentials, resolve_voice
 
-__all__ = ["Session"]
+__all__ = ["RecoveredDropFilter", "Session"]
 
 logger = logging.getLogger("halfcascade.session")
 
@@ -51,6 +55,41 @@ _CASCADE_ONLY = {
 }
 
 
+class RecoveredDropFilter(logging.Filter):
+    """Logs a realtime socket drop that livekit recovers from as WARNINGs without traceback.
+
+    livekit's realtime session logs a dropped socket with ``logger.exception`` twice before
+    it reconnects on its own (``livekit/agents/llm/_realtime/openai.py``): ``Error in
+    _recv_task`` (``utils.log_exceptions`` around the receive loop, a retryable
+    ``APIConnectionError``) and ``failed to send event`` (the send loop writing to the
+    closed socket, a ``ConnectionResetError``); then a WARNING ``connection failed,
+    retrying`` with the same traceback. Each recovered drop looked like a crash. Only those
+    records, with those exceptions, become WARNINGs without traceback; every other record
+    passes untouched, and a drop livekit cannot recover from still ends in its own ERROR.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        msg = str(record.msg)
+        dropped = isinstance(exc, APIConnectionError) and exc.retryable
+        if msg.startswith("Error in _recv_task") and dropped:
+            record.msg, record.args = "realtime connection dropped, reconnecting: %s", (exc,)
+        elif msg.startswith("failed to send event") and isinstance(exc, ConnectionResetError):
+            record.msg, record.args = "realtime event not sent, the connection dropped: %s", (exc,)
+        elif not ("connection failed, retrying" in msg and dropped):
+            return True
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _install_drop_filter() -> None:
+    lk_logger = logging.getLogger("livekit.agents")
+    if not any(isinstance(f, RecoveredDropFilter) for f in lk_logger.filters):
+        lk_logger.addFilter(RecoveredDropFilter())
+
+
 class Session(AgentSession[Any]):
     """An ``AgentSession`` for a half-cascade: ``brain`` listens and writes, ``voice`` speaks.
 
@@ -59,8 +98,12 @@ class Session(AgentSession[Any]):
             (``"google"``) or a livekit ``RealtimeModel`` with text output.
         voice: ``ElevenLabsVoice()`` (the default, also ``"elevenlabs"``), ``OpenAIVoice()``
             (``"openai"``), ``GoogleVoice()`` (``"google"``) or a livekit TTS.
-        fallback_voices: voices tried in order when the one before fails (livekit's
-            ``FallbackAdapter``).
+        fallback_voices: voices tried in order when the one before fails or is late for its
+            first audio (:class:`~halfcascade.speech.FailoverTTS`: the fallback speaks the
+            rest of the reply, from the first word not yet heard).
+        failover: deadlines, probing and warming for the voices
+            (:class:`~halfcascade.speech.FailoverPolicy`); with a single voice, passing it
+            resumes a reply whose connection dropped on a fresh request.
         phrasing: when text is cut into TTS requests (first phrase early).
         vad: a local VAD, only needed for client-side turns (``turn_detection=None``).
         startup: the job's start-up tracker (create it when the job is received); one is
@@ -81,6 +124,7 @@ class Session(AgentSession[Any]):
         voice: Voice = "elevenlabs",
         fallback_voices: Sequence[Voice] = (),
         phrasing: Phrasing | None = None,
+        failover: FailoverPolicy | None = None,
         vad: lk_vad.VAD | None = None,
         turn_handling: TurnHandlingOptions | None = None,
         startup: StartupTracker | None = None,
@@ -101,11 +145,12 @@ class Session(AgentSession[Any]):
                 "client-side turns (turn_detection=None) need a local VAD: pass "
                 "vad=silero.VAD.load()"
             )
+        _install_drop_filter()
         kwargs.setdefault("aec_warmup_duration", None)
         kwargs.setdefault("tts_text_transforms", None)
         super().__init__(
             llm=model,
-            tts=build_tts(voices[0], fallback=voices[1:], phrasing=phrasing),
+            tts=build_tts(voices[0], fallback=voices[1:], phrasing=phrasing, failover=failover),
             vad=vad,
             turn_handling=_turn_handling(turn_handling, server_turns=server_turns),
             **kwargs,

@@ -319,7 +319,7 @@ class MemoryBinding:
             self._refresh_wanted.set()
 
     async def _extract(self, text: str) -> None:
-        logger.debug("memory: extracting", extra={"utterance": text})
+        logger.debug("memory: extracting", extra={"lk.pii.utterance": text})
         if self._extractor is None:
             return
         try:
@@ -374,7 +374,7 @@ class MemoryBinding:
             logger.warning("memory block not sent", extra={"reason": type(exc).__name__})
             return False
         self._sent = text
-        logger.debug("memory block sent", extra={"instructions": text})
+        logger.debug("memory block sent", extra={"lk.pii.instructions": text})
         return True
 
 

@@ -215,7 +215,7 @@ class LLMExtractor:
             return parse_llm_ops(data)[: self._max_ops]
         except (ValueError, TypeError, KeyError):
             logger.warning("memory extractor reply is not the expected JSON; ignored")
-            logger.debug("memory extractor reply", extra={"reply": reply})
+            logger.debug("memory extractor reply", extra={"lk.pii.reply": reply})
             return []
 
 

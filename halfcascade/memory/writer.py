@@ -268,7 +268,9 @@ class WriteQueue:
                 return "stored", None
             except ConfigError as exc:  # the store refuses this write: retrying cannot help
                 logger.error("memory write refused by the store; dropped", extra={"op": op.type})
-                logger.debug("refused memory write", extra={"op": repr(op), "error": str(exc)})
+                logger.debug(
+                    "refused memory write", extra={"lk.pii.op": repr(op), "lk.pii.error": str(exc)}
+                )
                 return "rejected", str(exc)
             except (StoreError, TimeoutError, OSError) as exc:  # an outage: try again later
                 logger.warning(

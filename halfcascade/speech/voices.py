@@ -1,10 +1,10 @@
 """The TTS voices halfcascade builds for you, each tuned for the first phrase.
 
 A voice is a small frozen config; :func:`build_tts` turns it (or any livekit ``tts.TTS``)
-into the TTS the session uses, with the first-phrase tokenizer in place and an optional
-livekit ``FallbackAdapter`` behind it. Credentials come from the argument or the
-provider's usual environment variable; :meth:`missing_credentials` lets the session report
-every missing variable at once.
+into the TTS the session uses, with the first-phrase tokenizer in place and, with fallback
+voices, a bounded :class:`~halfcascade.speech.failover.FailoverTTS` over them. Credentials
+come from the argument or the provider's usual environment variable;
+:meth:`missing_credentials` lets the session report every missing variable at once.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from livekit.agents import tts as lk_tts
 
 from .._env import env_value
 from ..errors import ConfigError
+from .failover import FailoverPolicy, FailoverTTS
 from .phrases import Phrasing
 from .tokenizer import FirstPhraseTokenizer
 
@@ -206,8 +207,14 @@ def build_tts(
     *,
     fallback: Sequence[VoiceConfig | lk_tts.TTS[Any]] = (),
     phrasing: Phrasing | None = None,
+    failover: FailoverPolicy | None = None,
 ) -> lk_tts.TTS[Any]:
     """The session's TTS: ``voice`` (then each ``fallback`` in turn if it fails).
+
+    With fallback voices (or a ``failover`` policy, which for a single voice resumes a
+    dropped reply on a fresh request of the same voice) the voices sit behind a
+    :class:`FailoverTTS`: a voice late for its first audio or failing mid-reply is
+    abandoned for the next from the first word not yet heard.
 
     A livekit ``tts.TTS`` instance is used as given, except that a request/response TTS is
     put behind a first-phrase ``StreamAdapter``; a streaming instance keeps its own
@@ -215,9 +222,9 @@ def build_tts(
     """
     phrasing = phrasing or Phrasing()
     chain = [_build_one(v, phrasing) for v in (voice, *fallback)]
-    if len(chain) == 1:
+    if len(chain) == 1 and failover is None:
         return chain[0]
-    return lk_tts.FallbackAdapter(chain)
+    return FailoverTTS(chain, policy=failover, phrasing=phrasing)
 
 
 def _build_one(voice: VoiceConfig | lk_tts.TTS[Any], phrasing: Phrasing) -> lk_tts.TTS[Any]:

@@ -73,11 +73,13 @@ class PlayedSegment:
     finished_at: float | None = None
     interrupted: bool = False
     played: float = 0.0
+    received: float = 0.0
+    """Seconds of audio received (kept even when the speaker does not keep the frames)."""
 
     @property
     def duration(self) -> float:
         """Seconds of audio received."""
-        return sum(f.duration for f in self.frames)
+        return self.received
 
     def pcm(self) -> np.ndarray:
         """The received audio as one int16 array."""
@@ -87,49 +89,68 @@ class PlayedSegment:
 
 
 class SpeakerOutput(io.AudioOutput):
-    """A speaker that plays out on a real-time clock and keeps what it played."""
+    """A speaker that plays out on a real-time clock and keeps what it played.
 
-    def __init__(self, *, sample_rate: int | None = None) -> None:
+    Playback is reported the way livekit's room output (``_ParticipantAudioOutput``) does:
+    ``flush()`` starts a playout task, and that task reports ``playback_finished`` when the
+    segment has played out or when ``clear_buffer()`` interrupted it, never synchronously
+    inside ``clear_buffer()``. A sink that reports synchronously there finishes a segment
+    before livekit's forwarding tasks have ended its text and audio input, which the room
+    never does (and which makes livekit's transcript synchronizer warn).
+    """
+
+    def __init__(self, *, sample_rate: int | None = None, keep_audio: bool = True) -> None:
+        """``keep_audio=False`` keeps each segment's timings but not its frames (long runs)."""
         super().__init__(
             label="halfcascade.testing.SpeakerOutput",
             capabilities=io.AudioOutputCapabilities(pause=False),
             sample_rate=sample_rate,
         )
         self.segments: list[PlayedSegment] = []
+        self._keep_audio = keep_audio
         self._current: PlayedSegment | None = None
         self._finish_task: asyncio.Task[None] | None = None
+        self._interrupted = asyncio.Event()
         self._changed = asyncio.Event()
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        if self._finish_task is not None and not self._finish_task.done():
+            await asyncio.shield(self._finish_task)  # as the room output: one segment at a time
         await super().capture_frame(frame)
         if self._current is None:
             self._current = PlayedSegment(first_frame_at=time.perf_counter())
             self.segments.append(self._current)
             self.on_playback_started(created_at=time.time())
             self._notify()
-        self._current.frames.append(frame)
+        self._current.received += frame.duration
+        if self._keep_audio:
+            self._current.frames.append(frame)
 
     def flush(self) -> None:
         super().flush()
         seg, self._current = self._current, None
         if seg is None:
             return
-        remaining = seg.first_frame_at + seg.duration - time.perf_counter()
-        self._finish_task = asyncio.create_task(self._finish_later(seg, max(0.0, remaining)))
+        self._finish_task = asyncio.create_task(self._wait_for_playout(seg))
 
     def clear_buffer(self) -> None:
-        seg = self._current
-        if seg is None and self._finish_task is not None and not self._finish_task.done():
-            self._finish_task.cancel()
-            seg = next((s for s in reversed(self.segments) if s.finished_at is None), None)
-        self._current = None
-        if seg is not None and seg.finished_at is None:
-            played = min(seg.duration, time.perf_counter() - seg.first_frame_at)
-            self._finish(seg, played, interrupted=True)
+        pending = self._finish_task is not None and not self._finish_task.done()
+        if self._current is None and not pending:
+            return
+        # reported by the playout task (now, or at the next flush), as the room output does
+        self._interrupted.set()
 
-    async def _finish_later(self, seg: PlayedSegment, delay: float) -> None:
-        await asyncio.sleep(delay)
-        self._finish(seg, seg.duration, interrupted=False)
+    async def _wait_for_playout(self, seg: PlayedSegment) -> None:
+        remaining = seg.first_frame_at + seg.duration - time.perf_counter()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, remaining)):
+                await self._interrupted.wait()
+        interrupted = self._interrupted.is_set()
+        self._interrupted.clear()
+        played = seg.duration
+        if interrupted:
+            played = min(seg.duration, time.perf_counter() - seg.first_frame_at)
+        self._finish(seg, played, interrupted=interrupted)
 
     def _finish(self, seg: PlayedSegment, played: float, *, interrupted: bool) -> None:
         seg.finished_at = time.perf_counter()

@@ -181,7 +181,7 @@ async def transcribe_turn(
         error = {"type": "transcription_error", "code": "transcriber_failed", "message": str(exc)}
         failed = "conversation.item.input_audio_transcription.failed"
         return "", event(failed, item_id=item_id, content_index=0, error=error)
-    logger.debug("realtime turn transcribed", extra={"item_id": item_id, "transcript": text})
+    logger.debug("realtime turn transcribed", extra={"item_id": item_id, "lk.pii.transcript": text})
     seconds = round(len(segment.pcm) / sample_rate, 3)
     completed = event(
         "conversation.item.input_audio_transcription.completed",

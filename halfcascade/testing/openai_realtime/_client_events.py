@@ -74,7 +74,7 @@ def validate_client_event(raw: Any) -> Event:
     except ValidationError as exc:  # the walk above should have caught it first
         first = exc.errors()[0]
         param = ".".join(str(p) for p in first["loc"][1:]) or None
-        logger.debug("client event failed the SDK's own type", extra={"error": str(exc)})
+        logger.debug("client event failed the SDK's own type", extra={"lk.pii.error": str(exc)})
         raise ClientError(
             "invalid_value", f"Invalid value for '{param}': {first['msg']}.", param
         ) from None

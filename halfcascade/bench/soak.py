@@ -1,0 +1,300 @@
+"""``halfcascade bench soak``: many sessions, randomized barge-ins and faults, for minutes.
+
+Each session is a real ``halfcascade.Session`` on local stand-ins behind fault proxies
+(:mod:`halfcascade.testing.faults_run`); half of them speak through the local avatar. While
+they run, a memory writer keeps writing to a temporary PostgreSQL that is restarted on a
+timer, and the process RSS is sampled. The JSON report holds the issue's figures and every
+target missed; the exit status is 1 on any miss::
+
+    halfcascade bench soak --sessions 20 --minutes 10            # the soak target
+    halfcascade bench soak --minutes 0 --barge-ins 1000 --faults-per-kind 200   # the counts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..testing.faults_run import FAULTS, Fault, FaultReport, WarningLog, run_faults
+
+__all__ = ["main"]
+
+#: The issue's targets.
+FAILOVER_MAX = 1.5  # s, fallback first audio after the reply's first text
+DOWN_EXTRA_MAX = 0.050  # s, extra once the primary is marked down
+RECOVERY_P95_MAX = 2.0  # s, realtime drop -> next reply audio
+RSS_GROWTH_MAX = 0.05
+TTFA_DRIFT_MAX = 0.05
+
+
+def main(argv: list[str]) -> int:
+    """Run the soak; print (and optionally write) the JSON report; 1 on any missed target."""
+    args = _parser().parse_args(argv)
+    result = asyncio.run(_soak(args))
+    text = json.dumps(result, indent=2, sort_keys=True)
+    print(text)
+    if args.out is not None:
+        Path(args.out).write_text(text + "\n")
+    return 1 if result["regressions"] else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="halfcascade bench soak", description=__doc__.split("\n")[0])
+    p.add_argument("--sessions", type=int, default=20, help="concurrent sessions (20)")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=10.0,
+        help="run this long with random faults (10); 0 runs until the counts below are met",
+    )
+    p.add_argument("--barge-ins", type=int, default=1000, help="count mode: barge-ins (1000)")
+    p.add_argument(
+        "--faults-per-kind", type=int, default=200, help="count mode: faults of each kind (200)"
+    )
+    p.add_argument(
+        "--avatar",
+        choices=("off", "on", "both"),
+        default="both",
+        help="sessions with the local avatar: none, all, or half (both)",
+    )
+    p.add_argument(
+        "--postgres-restart-every",
+        type=float,
+        default=30.0,
+        help="seconds between PostgreSQL restarts under memory writes; 0 = off",
+    )
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="seconds before the RSS baseline (default: 20%% of the run, <= 60)",
+    )
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default=None, help="also write the JSON report here")
+    return p
+
+
+@dataclass
+class _Samples:
+    rss: list[tuple[float, int]] = field(default_factory=list)
+    memory: dict[str, Any] = field(default_factory=dict)
+
+
+async def _soak(args: argparse.Namespace) -> dict[str, Any]:
+    if args.sessions < 1:
+        raise SystemExit("--sessions must be >= 1")
+    began = time.perf_counter()
+    until = began + args.minutes * 60 if args.minutes > 0 else None
+    total = FaultReport()
+    samples = _Samples()
+    plans = _plans(args)
+    stop = asyncio.Event()
+    with WarningLog() as log:
+        side = [asyncio.create_task(_sample_rss(samples, stop))]
+        if args.postgres_restart_every > 0:
+            side.append(asyncio.create_task(_memory_under_restarts(args, samples, stop)))
+        reports = [FaultReport() for _ in plans]
+        await asyncio.gather(
+            *(
+                run_faults(
+                    steps=steps,
+                    seed=args.seed * 1000 + i,
+                    faults=kinds,
+                    avatar=avatar,
+                    until=until,
+                    report=reports[i],
+                )
+                for i, (steps, kinds, avatar) in enumerate(plans)
+            )
+        )
+        stop.set()
+        await asyncio.gather(*side)
+    for r in reports:
+        total.merge(r)
+    elapsed = time.perf_counter() - began
+    warmup = args.warmup if args.warmup is not None else min(60.0, 0.2 * elapsed)
+    return _result(args, total, log, samples, elapsed, warmup)
+
+
+def _plans(args: argparse.Namespace) -> list[tuple[int, tuple[Fault, ...], bool]]:
+    """Per session: its step budget, the kinds it draws from, and whether it has the avatar."""
+
+    def avatar(i: int) -> bool:
+        return args.avatar == "on" or (args.avatar == "both" and i % 2 == 1)
+
+    # plain turns weigh most: their TTFA is the drift figure
+    mixed: tuple[Fault, ...] = ("plain",) * 4 + ("barge_in",) * 3 + FAULTS
+    if args.minutes > 0:
+        return [(10**9, mixed, avatar(i)) for i in range(args.sessions)]
+    # count mode: each session draws evenly, with enough steps for its share of every count
+    kinds: tuple[Fault, ...] = ("plain", "barge_in", *FAULTS)
+    per_kind = max(args.faults_per_kind, 1)
+    weights = {"barge_in": max(1, round(args.barge_ins / per_kind))}
+    drawn = tuple(k for k in kinds for _ in range(weights.get(k, 1)))
+    steps = (args.barge_ins + per_kind * (len(kinds) - 1)) // args.sessions + 1
+    return [(steps, drawn, avatar(i)) for i in range(args.sessions)]
+
+
+def _rss() -> int:
+    """This process's resident set size in bytes (Linux ``/proc``; peak RSS elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+async def _sample_rss(samples: _Samples, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        samples.rss.append((time.perf_counter(), _rss()))
+        try:
+            async with asyncio.timeout(2.0):
+                await stop.wait()
+        except TimeoutError:
+            pass
+
+
+async def _memory_under_restarts(
+    args: argparse.Namespace, samples: _Samples, stop: asyncio.Event
+) -> None:
+    from ..memory import Memory, PostgresMemoryStore, RememberOp, RetryPolicy, WriteQueue
+    from ..testing.postgres import TemporaryPostgres, postgres_unavailable_reason
+
+    if (why := postgres_unavailable_reason()) is not None:
+        samples.memory = {"skipped": why}
+        return
+    restarts = acked = 0
+    async with TemporaryPostgres() as pg:
+        store = PostgresMemoryStore(pg.dsn, table=f"soak_{uuid.uuid4().hex[:10]}", timeout=1.0)
+        queue = WriteQueue(store, retry=RetryPolicy(first_delay=0.05, max_delay=0.5))
+        next_restart = time.perf_counter() + args.postgres_restart_every
+        try:
+            while not stop.is_set():
+                await queue.submit("soak", RememberOp(memory=Memory(text=f"Fact number {acked}.")))
+                acked += 1
+                if time.perf_counter() >= next_restart:
+                    await pg.astop()
+                    await asyncio.sleep(1.0)
+                    await pg.astart()
+                    restarts += 1
+                    next_restart = time.perf_counter() + args.postgres_restart_every
+                await asyncio.sleep(0.05)
+            settled = await queue.flush(30)
+            stored = await store.count("soak")
+        finally:
+            await queue.aclose()
+            await store.aclose()
+    samples.memory = {
+        "restarts": restarts,
+        "acknowledged": acked,
+        "stored": stored,
+        "lost": acked - stored,
+        "settled": settled,
+    }
+
+
+def _p(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 3) if values else None
+
+
+def _result(
+    args: argparse.Namespace,
+    r: FaultReport,
+    log: WarningLog,
+    samples: _Samples,
+    elapsed: float,
+    warmup: float,
+) -> dict[str, Any]:
+    rss_growth = _rss_growth(samples, warmup)
+    drift = _drift([v for _, v in sorted(zip(r.ttfa_at, r.ttfa, strict=True))])
+    down_extra = None
+    if r.down_delays and r.text_to_audio:
+        down_extra = round(float(np.median(r.down_delays) - np.median(r.text_to_audio)), 3)
+    lifecycle = log.lifecycle()
+    miss: list[str] = []
+    miss += [f"lifecycle warning x{n}: {m}" for m, n in lifecycle.items()]
+    miss += [f"{r.stuck} stuck turns"] if r.stuck else []
+    miss += [f"{r.silent} silent turns"] if r.silent else []
+    if r.failover_delays and max(r.failover_delays) > FAILOVER_MAX:
+        miss.append(f"failover delay max {max(r.failover_delays):.2f} s > {FAILOVER_MAX} s")
+    if down_extra is not None and down_extra > DOWN_EXTRA_MAX:
+        miss.append(f"extra delay with the primary down {down_extra * 1000:.0f} ms > 50 ms")
+    if (p95 := _p(r.recovery_times, 95)) is not None and p95 > RECOVERY_P95_MAX:
+        miss.append(f"realtime drop -> audio p95 {p95} s > {RECOVERY_P95_MAX} s")
+    if r.answered_after_drop < r.turns_after_drop:
+        miss.append(f"{r.turns_after_drop - r.answered_after_drop} turns after a drop unanswered")
+    if rss_growth is not None and rss_growth > RSS_GROWTH_MAX:
+        miss.append(f"RSS growth {rss_growth:.1%} > {RSS_GROWTH_MAX:.0%}")
+    if drift is not None and drift > TTFA_DRIFT_MAX:
+        miss.append(f"TTFA p95 drift {drift:.1%} > {TTFA_DRIFT_MAX:.0%}")
+    if samples.memory.get("lost"):
+        miss.append(f"{samples.memory['lost']} acknowledged memory writes lost")
+    return {
+        "sessions": args.sessions,
+        "seconds": round(elapsed, 1),
+        "turns": r.turns,
+        "faults": dict(Counter(r.faults)),
+        "warnings": dict(log.counts()),
+        "lifecycle_warnings": dict(lifecycle),
+        "error_tracebacks": log.tracebacks(),
+        "stuck_turns": r.stuck,
+        "silent_turns": r.silent,
+        "by_kind": {k: v for k, v in sorted(r.by_kind.items()) if v},
+        "failover_delay": {
+            "n": len(r.failover_delays),
+            "p50": _p(r.failover_delays, 50),
+            "max": round(max(r.failover_delays), 3) if r.failover_delays else None,
+        },
+        "primary_down_extra": down_extra,
+        "recovery_time": {
+            "n": len(r.recovery_times),
+            "p50": _p(r.recovery_times, 50),
+            "p95": _p(r.recovery_times, 95),
+        },
+        "turns_after_drop": {"answered": r.answered_after_drop, "total": r.turns_after_drop},
+        "ttfa": {
+            "n": len(r.ttfa),
+            "p50": _p(r.ttfa, 50),
+            "p95": _p(r.ttfa, 95),
+            "p95_drift": drift,
+        },
+        "rss": {
+            "growth": rss_growth,
+            "warmup_s": round(warmup, 1),
+            "max_mb": round(max(v for _, v in samples.rss) / 2**20, 1) if samples.rss else None,
+        },
+        "memory": samples.memory,
+        "regressions": miss,
+    }
+
+
+def _rss_growth(samples: _Samples, warmup: float) -> float | None:
+    if len(samples.rss) < 4:
+        return None
+    start = samples.rss[0][0] + warmup
+    after = [v for t, v in samples.rss if t >= start]
+    if len(after) < 2:
+        return None
+    return round((after[-1] - after[0]) / after[0], 4)
+
+
+def _drift(ttfa: list[float]) -> float | None:
+    """p95 of the last third of the run's turns over that of the middle third, minus 1 (the
+    first third is warm-up); ``None`` with too few turns to say."""
+    third = len(ttfa) // 3
+    if third < 20:
+        return None
+    mid, last = ttfa[third : 2 * third], ttfa[2 * third :]
+    return round(float(np.percentile(last, 95) / np.percentile(mid, 95) - 1), 4)

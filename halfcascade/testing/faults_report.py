@@ -1,0 +1,109 @@
+"""What a fault run counts: lifecycle warnings by message, stuck and silent turns, delays."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+__all__ = ["LIFECYCLE_WARNINGS", "FaultReport", "WarningLog"]
+
+#: The three warnings users reported, and their siblings.
+LIFECYCLE_WARNINGS = (
+    "playback_finished called before text/audio input is done",
+    "push_audio called after close",
+    "skipping user input, speech scheduling is paused",
+    "skipping new realtime generation",
+    "skipping reply to user input",
+    "speech not done in time after interruption",
+    "marked as ended in capture",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    levelno: int
+    message: str
+    exc_info: bool
+
+    def getMessage(self) -> str:
+        return self.message
+
+
+class WarningLog(logging.Handler):
+    """Collects livekit and halfcascade warnings (and errors) while installed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[_Entry] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # only what is counted: a kept record (and its traceback) would keep objects alive
+        self.records.append(_Entry(record.levelno, record.getMessage(), bool(record.exc_info)))
+
+    def counts(self) -> Counter[str]:
+        """Every message (first 100 characters) and how often it was logged."""
+        return Counter(r.message[:100] for r in self.records)
+
+    def lifecycle(self) -> Counter[str]:
+        """The lifecycle warnings only."""
+        return Counter(n for r in self.records for n in LIFECYCLE_WARNINGS if n in r.message)
+
+    def tracebacks(self) -> int:
+        """Records at ERROR or above that carry a traceback."""
+        return sum(1 for r in self.records if r.levelno >= logging.ERROR and r.exc_info)
+
+    def __enter__(self) -> WarningLog:
+        for name in ("livekit", "halfcascade"):
+            logging.getLogger(name).addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in ("livekit", "halfcascade"):
+            logging.getLogger(name).removeHandler(self)
+
+
+@dataclass
+class FaultReport:
+    """What one or more runs saw."""
+
+    turns: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    stuck: int = 0
+    silent: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    """``stuck:<kind>`` and ``silent:<kind>`` counts, and ``failover_max_ms:<kind>``."""
+    failover_delays: list[float] = field(default_factory=list)
+    """Voice faults, primary still marked up: the reply's first text -> first audio (s)."""
+    down_delays: list[float] = field(default_factory=list)
+    """Voice faults, primary already marked down: first text -> first audio (s)."""
+    text_to_audio: list[float] = field(default_factory=list)
+    """Plain turns: the reply's first text -> its first audio (seconds)."""
+    recovery_times: list[float] = field(default_factory=list)
+    """Realtime drops: the drop -> the next reply's first audio (seconds)."""
+    ttfa: list[float] = field(default_factory=list)
+    """Plain turns: the user's last word -> the reply's first audio (seconds)."""
+    ttfa_at: list[float] = field(default_factory=list)
+    """When each :attr:`ttfa` was measured (``time.perf_counter()``)."""
+    answered_after_drop: int = 0
+    turns_after_drop: int = 0
+
+    def merge(self, other: FaultReport) -> None:
+        """Add ``other``'s counts to this report."""
+        self.turns += other.turns
+        self.faults.update(other.faults)
+        self.stuck += other.stuck
+        self.silent += other.silent
+        for key, value in other.by_kind.items():
+            if key.startswith("failover_max_ms:"):
+                self.by_kind[key] = max(self.by_kind[key], value)
+            else:
+                self.by_kind[key] += value
+        self.failover_delays += other.failover_delays
+        self.down_delays += other.down_delays
+        self.text_to_audio += other.text_to_audio
+        self.recovery_times += other.recovery_times
+        self.ttfa += other.ttfa
+        self.ttfa_at += other.ttfa_at
+        self.answered_after_drop += other.answered_after_drop
+        self.turns_after_drop += other.turns_after_drop

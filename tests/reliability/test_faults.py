@@ -1,0 +1,47 @@
+"""The short fault and soak run CI does (``halfcascade bench soak`` is the long one).
+
+Randomized barge-ins and every injected fault kind through a real session, audio-only and
+with the local avatar: no lifecycle warning, no stuck or silent turn, every turn after a
+realtime drop answered, no ERROR traceback for a recovered drop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from halfcascade.testing.faults_run import FAULTS, FaultReport, WarningLog, run_faults
+
+pytestmark = [pytest.mark.contract, pytest.mark.soak]
+
+STEPS = 24
+
+
+def check(report: FaultReport, log: WarningLog, name: str) -> None:
+    assert report.turns == STEPS, name
+    assert report.stuck == 0, f"{name}: {report.stuck} stuck turns"
+    assert report.silent == 0, f"{name}: {report.silent} silent turns"
+    assert report.answered_after_drop == report.turns_after_drop, name
+
+
+@pytest.mark.timeout(600)
+async def test_barge_ins_and_faults_leave_no_warning_no_stuck_or_silent_turn() -> None:
+    with WarningLog() as log:
+        audio, avatar = await asyncio.gather(
+            run_faults(steps=STEPS, seed=12, faults=("barge_in", *FAULTS)),
+            run_faults(steps=STEPS, seed=13, faults=("barge_in", *FAULTS), avatar=True),
+        )
+    check(audio, log, "audio only")
+    check(avatar, log, "local avatar")
+    assert dict(log.lifecycle()) == {}
+    assert log.tracebacks() == 0, [r.getMessage() for r in log.records if r.exc_info]
+
+
+@pytest.mark.timeout(300)
+async def test_realtime_drops_are_all_answered_and_logged_without_traceback() -> None:
+    with WarningLog() as log:
+        report = await run_faults(steps=6, seed=3, faults=("realtime_drop",))
+    assert report.turns_after_drop == 6 and report.answered_after_drop == 6
+    assert log.tracebacks() == 0
+    assert any("reconnecting" in r.getMessage() for r in log.records)

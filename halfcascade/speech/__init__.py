@@ -5,6 +5,7 @@ openers, synthesised once, play the moment the model writes them.
 """
 
 from .cache import PhraseCache
+from .failover import FailoverPolicy, FailoverTTS
 from .openers import OpenerMatcher, normalize_phrase
 from .phrases import PhraseChunker, Phrasing
 from .spoken import spoken_text
@@ -14,6 +15,8 @@ from .voices import ElevenLabsVoice, GoogleVoice, OpenAIVoice, Voice, VoiceConfi
 
 __all__ = [
     "ElevenLabsVoice",
+    "FailoverPolicy",
+    "FailoverTTS",
     "FirstPhraseTokenizer",
     "GoogleVoice",
     "OpenAIVoice",

@@ -18,6 +18,7 @@ from livekit.agents import tts as lk_tts
 from .._env import env_value
 from ..errors import ConfigError
 from .failover import FailoverPolicy, FailoverTTS
+from .google_voice import GoogleVoice
 from .phrases import Phrasing
 from .tokenizer import FirstPhraseTokenizer
 
@@ -62,6 +63,7 @@ class ElevenLabsVoice:
     """ElevenLabs over its multi-stream websocket (pooled, prewarmed, auto mode).
 
     ``encoding`` is raw PCM by default so no MP3 decoding sits on the first-audio path.
+    ``api_key`` and ``base_url`` default to ``ELEVEN_API_KEY`` and ``ELEVEN_BASE_URL``.
     """
 
     voice_id: str = "hpp4J3VqNfWAUOO0d1Us"
@@ -101,7 +103,7 @@ class ElevenLabsVoice:
             model=self.model,
             encoding=self.encoding,
             api_key=env_value(self.api_key, "ELEVEN_API_KEY") or NOT_GIVEN,
-            base_url=self.base_url or NOT_GIVEN,
+            base_url=env_value(self.base_url, "ELEVEN_BASE_URL") or NOT_GIVEN,
             language=self.language or NOT_GIVEN,
             voice_settings=settings,
             auto_mode=True,
@@ -111,7 +113,11 @@ class ElevenLabsVoice:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenAIVoice:
-    """OpenAI TTS (request per phrase, streamed back as raw PCM)."""
+    """OpenAI TTS (request per phrase, streamed back as raw PCM).
+
+    ``api_key`` and ``base_url`` default to ``OPENAI_API_KEY`` and ``OPENAI_TTS_BASE_URL``
+    (not ``OPENAI_BASE_URL``, which the realtime brain reads).
+    """
 
     voice: str = "ash"
     model: str = "gpt-4o-mini-tts"
@@ -141,38 +147,10 @@ class OpenAIVoice:
             speed=self.speed,
             instructions=self.instructions or NOT_GIVEN,
             api_key=env_value(self.api_key, "OPENAI_API_KEY") or NOT_GIVEN,
-            base_url=self.base_url or NOT_GIVEN,
+            base_url=env_value(self.base_url, "OPENAI_TTS_BASE_URL") or NOT_GIVEN,
             response_format="pcm",
         )
         return lk_tts.StreamAdapter(tts=inner, sentence_tokenizer=FirstPhraseTokenizer(phrasing))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GoogleVoice:
-    """Google Cloud TTS (streaming synthesis with the first-phrase tokenizer)."""
-
-    voice_name: str | None = None
-    language: str = "en-US"
-    speaking_rate: float = 1.0
-    credentials_file: str | None = None
-
-    def missing_credentials(self) -> list[str]:
-        """Environment variables still needed (empty when credentials are known)."""
-        found = env_value(self.credentials_file, "GOOGLE_APPLICATION_CREDENTIALS")
-        return [] if found else ["GOOGLE_APPLICATION_CREDENTIALS"]
-
-    def build(self, phrasing: Phrasing) -> lk_tts.TTS[Any]:
-        """The livekit Google TTS with the first-phrase tokenizer."""
-        from livekit.agents import NOT_GIVEN
-        from livekit.plugins import google
-
-        return google.TTS(
-            language=self.language,
-            voice_name=self.voice_name or NOT_GIVEN,
-            speaking_rate=self.speaking_rate,
-            credentials_file=self.credentials_file or NOT_GIVEN,
-            tokenizer=FirstPhraseTokenizer(phrasing),
-        )
 
 
 Voice = VoiceConfig | lk_tts.TTS[Any] | str

@@ -15,6 +15,7 @@ from halfcascade import (
     UnsupportedModelError,
 )
 from halfcascade.brain import TEXT_MODELS, build_brain
+from halfcascade.speech import FailoverTTS
 
 pytestmark = pytest.mark.unit
 
@@ -139,7 +140,7 @@ async def test_provider_names_resolve_to_default_configs(monkeypatch: pytest.Mon
     session = Session(brain="openai", voice="elevenlabs", fallback_voices=["openai"])
     try:
         assert isinstance(session.llm, openai.realtime.RealtimeModel)
-        assert type(session.tts).__name__ == "FallbackAdapter"
+        assert isinstance(session.tts, FailoverTTS)
     finally:
         await session.aclose()
 

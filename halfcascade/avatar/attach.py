@@ -25,6 +25,7 @@ from typing import Any
 from livekit import rtc
 from livekit.agents import AgentSession
 
+from .._livekit.session import session_started
 from ..errors import ConfigError
 from .base import Avatar, AvatarLink, NoAvatar
 
@@ -87,7 +88,7 @@ async def attach_avatar(
     Raises:
         ConfigError: the session already started, or the avatar is misconfigured.
     """
-    if getattr(session, "_started", False):
+    if session_started(session):
         raise ConfigError("attach_avatar() must be called before session.start()")
     if join_timeout <= 0:
         raise ConfigError("attach_avatar join_timeout must be positive")

@@ -27,6 +27,7 @@ from livekit.agents.voice import io
 from livekit.agents.voice.avatar import AvatarSession, DataStreamAudioOutput
 
 from .._env import env_value
+from .._livekit.session import wait_for_playback_start
 from .fallback import RoomAudioOutput
 from .lifecycle import RemotePlaybackGuard
 
@@ -94,10 +95,10 @@ async def start_plugin(
     sink = shim.output.sink
     if sink is None:
         raise RuntimeError(f"{plugin.provider} plugin installed no audio output")
-    if isinstance(sink, DataStreamAudioOutput) and hasattr(sink, "_wait_playback_start"):
+    if isinstance(sink, DataStreamAudioOutput):
         # set before the room-connected callback runs, so the lk.playback_started RPC is
         # registered and the start is no longer reported at hand-over
-        sink._wait_playback_start = True
+        wait_for_playback_start(sink)
     return sink
 
 

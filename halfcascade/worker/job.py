@@ -28,9 +28,9 @@ from livekit import rtc
 from livekit.agents import AgentSession, JobContext
 from livekit.agents.voice.events import AgentStateChangedEvent
 
+from .._livekit.worker import dispatch_times
 from ..latency import StartupTracker
 from ..latency.startup import warm_tts
-from ._livekit import dispatch_times
 
 __all__ = ["JobStartup"]
 

@@ -36,8 +36,8 @@ from typing import Any
 from livekit.agents import AgentServer, JobContext, JobProcess
 from livekit.agents.worker import ServerEnvOption
 
+from .._livekit.worker import add_preload_modules, warm_ssl_context
 from ..errors import ConfigError
-from ._livekit import add_preload_modules, warm_ssl_context
 from ._warm import build_pydantic_models
 
 __all__ = [

@@ -21,9 +21,9 @@ from livekit.agents import AgentSession
 from livekit.agents.voice import io
 from livekit.agents.voice.avatar import AvatarOptions, AvatarRunner
 
+from ..._livekit.avatar_runner import FullRateAvatarRunner
 from ...errors import ConfigError
 from ..lifecycle import AvatarAudioOutput
-from ._runner import FullRateAvatarRunner
 from .character import Character
 from .generator import LocalVideoGenerator
 from .player import AvatarPlayer, PlayedAudio, PlayedVideo

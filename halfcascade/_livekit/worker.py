@@ -1,4 +1,4 @@
-"""The one place halfcascade.worker reads livekit-agents internals (1.8.9).
+"""livekit-agents internals halfcascade.worker reads (1.8.9).
 
 - ``JobContext._info`` (``RunningJobInfo``): the dispatch timeline livekit records for
   its own traces (``received_at``, ``accepted_at``, ``assigned_at``, ``launched_at``); no

@@ -27,10 +27,6 @@ pytestmark = pytest.mark.timeout(240)
 IMPORT_ONLY = {
     "docs/latency.md",
     "docs/persona.md",
-    "docs/memory.md",
-    "docs/gemini.md",
-    "docs/deploy.md",
-    "docs/reliability.md",
 }
 PYTHON = blocks("python")
 PLAIN = [b for b in PYTHON if b.file_name is None]
@@ -65,7 +61,7 @@ def test_snippet_files_pass_under_pytest(doc: Path, tmp_path: Path) -> None:
         [
             sys.executable,
             *("-m", "pytest", "-q", "-p", "no:cacheprovider"),
-            *("-p", "halfcascade.testing.pytest_plugin", "-o", "asyncio_mode=auto"),
+            *("-o", "asyncio_mode=auto"),  # the plugin loads from its pytest11 entry point
             *("--rootdir", str(tmp_path), str(tmp_path)),
         ],
         cwd=tmp_path,

@@ -13,11 +13,18 @@ turns at random offsets and pause 0.5-1.5 s between turns, as independent users 
 Per N: TTFA p50/p95 and its drift from the single session's, worker CPU per session (in
 cores), RSS per session (after start, and its growth from turn 2 to the last turn), the
 event loop's lag (how late a 50 ms timer fires: when it grows, every session's audio and
-text wait in line) and the full garbage collections with their longest pause (a full
-collection stops every session at once). After a discarded one-session warm-up the worker
-runs ``gc.collect(); gc.freeze()`` as a production worker should (``--no-gc-freeze`` to
-compare). Profile a level with ``py-spy record --subprocesses -- halfcascade bench
-concurrency ...``.
+text wait in line), the full garbage collections with their longest pause (a full
+collection stops every session at once) and the stand-in process's own CPU (near one core,
+the stand-ins rather than the worker slow the turns down).
+
+One worker process tops out at 50 sessions whatever its CPU: livekit's shared HTTP session
+(``utils.http_context``) allows 50 connections per host, and each session holds one
+websocket to the realtime model and one to the TTS, so session 51 times out connecting.
+
+After a discarded one-session warm-up the worker runs ``gc.collect(); gc.freeze()`` as a
+production worker should (``--no-gc-freeze`` to compare). The levels run in spawned
+processes, which ``py-spy record --subprocesses`` does not follow: profile with
+``py-spy record -p <pid of the level's worker>`` or by calling :func:`run_load` directly.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -53,7 +60,7 @@ from ..testing.voices import default_voice
 from .pipelines import INSTRUCTIONS
 from .script import OPENERS, TURNS
 
-__all__ = ["LoadResult", "run_levels", "run_load", "standins", "summarize"]
+__all__ = ["LoadResult", "StandIns", "run_levels", "run_load", "standins", "summarize"]
 
 _TURN_TIMEOUT = 30.0
 
@@ -74,6 +81,9 @@ class LoadResult:
     loop_lag: list[float] = field(default_factory=list)
     gc_pauses: list[float] = field(default_factory=list)
     """Every garbage collection of the oldest generation during the turns (seconds)."""
+    standins_cpu: float | None = None
+    """The stand-in process's CPU use over the level, in cores: near 1.0 it, not the
+    worker, is what slows the turns down."""
 
     @property
     def cpu_per_session(self) -> float:
@@ -91,6 +101,12 @@ class LoadResult:
             return None
         return (self.rss_by_turn[self.turns] - self.rss_by_turn[first]) / self.sessions / 2**20
 
+    @property
+    def rss_growth_late_per_session(self) -> float | None:
+        """RSS growth per session over the second half of the turns, in MiB: what is left
+        once per-session buffers that fill up to a bound have filled (a leak keeps growing)."""
+        return self.rss_growth_per_session(first=max(2, self.turns // 2))
+
     def to_json(self) -> dict[str, Any]:
         """The figures, JSON-ready (seconds, cores, MiB)."""
         return {
@@ -102,10 +118,13 @@ class LoadResult:
             "cpu_per_session": self.cpu_per_session,
             "rss_per_session_mib": self.rss_per_session,
             "rss_growth_per_session_mib": self.rss_growth_per_session(),
+            "rss_growth_late_per_session_mib": self.rss_growth_late_per_session,
+            "rss_by_turn_mib": {t: v / 2**20 for t, v in sorted(self.rss_by_turn.items())},
             "loop_lag_p95": _q(self.loop_lag, 0.95),
             "loop_lag_max": max(self.loop_lag, default=0.0),
             "gc_full_collections": len(self.gc_pauses),
             "gc_full_pause_max": max(self.gc_pauses, default=0.0),
+            "standins_cpu": self.standins_cpu,
             "ttfa": self.ttfa,
         }
 
@@ -140,9 +159,23 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+@dataclass(frozen=True, slots=True)
+class StandIns:
+    """The running stand-in process: its URLs (``"realtime"``, ``"tts"``) and process id."""
+
+    urls: dict[str, str]
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the stand-in process has used so far (user + system)."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def standins(*, cpu: int | None, ttft: float, tts_ttfb: float) -> Any:
-    """Start the stand-in process (pinned to ``cpu``); yields its URLs."""
+def standins(*, cpu: int | None, ttft: float, tts_ttfb: float) -> Iterator[StandIns]:
+    """Start the stand-in process (pinned to ``cpu``); yields its URLs and pid."""
     cmd = [sys.executable, "-m", "halfcascade.bench.standins", "--ttft", str(ttft)]
     cmd += ["--tts-ttfb", str(tts_ttfb)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -153,7 +186,7 @@ def standins(*, cpu: int | None, ttft: float, tts_ttfb: float) -> Any:
         line = proc.stdout.readline()
         if not line:
             raise RuntimeError("the stand-in process exited before it was ready")
-        yield json.loads(line)
+        yield StandIns(urls=json.loads(line), pid=proc.pid)
     finally:
         if proc.stdin is not None:
             proc.stdin.close()
@@ -221,7 +254,7 @@ async def _watch(seats: list[_Seat], out: LoadResult, stop: asyncio.Event) -> No
         await asyncio.sleep(period)
         out.loop_lag.append(time.perf_counter() - before - period)
         slowest = min(s.done for s in seats)
-        if slowest and slowest not in out.rss_by_turn and slowest in (1, 2, out.turns):
+        if slowest and slowest not in out.rss_by_turn:
             out.rss_by_turn[slowest] = _rss()  # no forced collection: it would stall turns
 
 
@@ -317,8 +350,10 @@ def run_levels(
     """
     spawn = multiprocessing.get_context("spawn")
     results = []
-    with standins(cpu=standins_cpu, ttft=ttft, tts_ttfb=tts_ttfb) as urls:
+    with standins(cpu=standins_cpu, ttft=ttft, tts_ttfb=tts_ttfb) as stand:
+        urls = stand.urls
         for n in levels:
+            cpu0, wall0 = stand.cpu_seconds(), time.perf_counter()
             receive, send = spawn.Pipe(duplex=False)
             worker = spawn.Process(
                 target=_level_process, args=(n, urls, turns, gc_freeze, cpu, send)
@@ -331,6 +366,7 @@ def run_levels(
                 raise RuntimeError(f"the worker running {n} sessions died") from None
             finally:
                 worker.join()
+            result.standins_cpu = (stand.cpu_seconds() - cpu0) / (time.perf_counter() - wall0)
             results.append(result)
             if on_level is not None:
                 on_level(result)

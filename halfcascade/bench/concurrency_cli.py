@@ -35,13 +35,19 @@ def run_concurrency(
     if levels[0] != 1:
         levels = [1, *levels]  # the drift is measured against one session
     logging.basicConfig(level=logging.ERROR)
-    console = Console(width=max(140, Console().width))
+    console = Console(width=max(220, Console().width))
     console.print(
         f"[bold]sessions per core[/]: worker on CPU {cpu}, stand-ins on CPU {standins_cpu}, "
         f"{turns} turns per session, gc.freeze() after warm-up: {'yes' if gc_freeze else 'no'}"
     )
 
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "bench-concurrency.json"
+    done: list[LoadResult] = []
+
     def show(result: LoadResult) -> None:
+        done.append(result)  # written level by level: a level that breaks keeps the others
+        path.write_text(json.dumps([r.to_json() for r in done], indent=2))
         console.print(f"  {result.sessions} sessions done")
 
     results = run_levels(
@@ -54,12 +60,13 @@ def run_concurrency(
         "TTFA p50 ms",
         "TTFA p95 ms",
         "p50 drift",
-        "failed turns",
-        "CPU / session",
-        "RSS / session MiB",
-        "RSS growth / session MiB",
-        "loop lag p95 / max ms",
-        "full GCs / max ms",
+        "failed",
+        "CPU/session",
+        "RSS/session MiB",
+        "RSS growth/session MiB: turn 2 | mid -> last",
+        "loop lag p95/max ms",
+        "full GCs/max ms",
+        "stand-ins CPU",
     ):
         table.add_column(col, justify="right", no_wrap=True)
     for row in rows:
@@ -71,13 +78,12 @@ def run_concurrency(
             str(row["failed_turns"]),
             _fmt(row["cpu_per_session"], 100, ".1f") + "%",
             _fmt(row["rss_per_session_mib"], 1, ".2f"),
-            _fmt(row["rss_growth_per_session_mib"], 1, "+.3f"),
+            f"{_fmt(row['rss_growth_per_session_mib'], 1, '+.3f')} | "
+            f"{_fmt(row['rss_growth_late_per_session_mib'], 1, '+.3f')}",
             f"{_fmt(row['loop_lag_p95'], 1000)} / {_fmt(row['loop_lag_max'], 1000)}",
             f"{row['gc_full_collections']} / {_fmt(row['gc_full_pause_max'], 1000)}",
+            _fmt(row["standins_cpu"], 100, ".0f") + "%",
         )
     console.print(table)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "bench-concurrency.json"
-    path.write_text(json.dumps([r.to_json() for r in results], indent=2))
     console.print(f"raw results: {path}")
     return results

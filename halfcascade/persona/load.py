@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 import tomllib
 import types
 import typing
@@ -28,6 +29,22 @@ from ..errors import ConfigError
 from .model import Persona
 
 __all__ = ["load_persona", "parse_persona"]
+
+_MAX_PROBLEMS = 20  # a file of garbage is reported by its first problems, not all of them
+_SNIPPET_CHARS = 80  # an echoed value or name is cut to this (a file may hold 100 kB)
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = _SNIPPET_CHARS
+_repr.maxlist = _repr.maxtuple = _repr.maxdict = 4
+
+
+def _snippet(value: object) -> str:
+    """``repr(value)`` cut to about 80 characters, for echoing user input in errors."""
+    return _repr.repr(value)
+
+
+def _name(part: str) -> str:
+    """A field name from the file, cut to about 80 characters."""
+    return part if len(part) <= _SNIPPET_CHARS else _snippet(part)[1:-1]
 
 
 def load_persona(path: str | Path) -> Persona:
@@ -44,7 +61,7 @@ def load_persona(path: str | Path) -> Persona:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"{file}: not valid TOML: {_cut(str(exc))}") from exc
     return parse_persona(data, source=str(file), base_dir=file.parent)
 
 
@@ -58,28 +75,38 @@ def parse_persona(
     try:
         persona = Persona.model_validate(data)
     except ValidationError as exc:
-        problems = [_describe(err) for err in exc.errors()]
+        errors = exc.errors()
+        problems = [_describe(err) for err in errors[:_MAX_PROBLEMS]]
+        if len(errors) > _MAX_PROBLEMS:
+            problems.append(f"  - ... and {len(errors) - _MAX_PROBLEMS} more")
         raise ConfigError(f"{source}: invalid persona:\n" + "\n".join(problems)) from None
     avatar = persona.avatar
     if base_dir is not None and avatar is not None and avatar.image is not None:
         image = (base_dir / avatar.image).resolve()
-        if not image.is_file():
+        if not _is_file(image):
             raise ConfigError(
                 f"{source}: invalid persona:\n  - field 'avatar.image': expected an existing "
-                f"image file, got {str(avatar.image)!r} (looked for {image})"
+                f"image file, got {_snippet(str(avatar.image))} (looked for {_snippet(str(image))})"
             )
         persona = persona.model_copy(update={"avatar": avatar.model_copy(update={"image": image})})
     return persona
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
 def _describe(err: ErrorDetails) -> str:
     loc = [str(part) for part in err["loc"]]
     model, path = _walk(loc[:-1]) if loc else (Persona, [])
-    field = ".".join([*path, loc[-1]]) if loc else "(top level)"
+    field = ".".join(_name(p) for p in [*path, loc[-1]]) if loc else "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
         valid = sorted(model.model_fields) if model else []
-        close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(_name(loc[-1]), valid, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"  - unknown field {field!r}: {hint}expected one of {', '.join(valid)}"
     if kind == "missing":
@@ -87,11 +114,13 @@ def _describe(err: ErrorDetails) -> str:
     ctx = err.get("ctx", {})
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = ctx.get("expected_tags", "")
-        return f"  - field '{field}.provider': expected one of {tags} (got {ctx.get('tag')!r})"
+        tag = _snippet(ctx.get("tag"))
+        return f"  - field '{field}.provider': expected one of {tags} (got {tag})"
     got = err.get("input")
-    shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+    shown = f" (got {_snippet(got)})" if not isinstance(got, dict | list) else ""
     if kind == "value_error":
-        return f"  - field {field!r}: {err['msg'].removeprefix('Value error, ')}{shown}"
+        msg = err["msg"].removeprefix("Value error, ")
+        return f"  - field {field!r}: {_cut(msg)}{shown}"
     expected = _EXPECTED.get(kind) or _EXPECTED.get(field) or _expectation(err["msg"])
     return f"  - field {field!r}: expected {expected}{shown}"
 
@@ -106,6 +135,11 @@ _EXPECTED = {
     "model_type": "a table",
     "language": 'a BCP-47 language tag such as "en" or "fr-CA"',
 }
+
+
+def _cut(msg: str, limit: int = 4 * _SNIPPET_CHARS) -> str:
+    """A validator's message, cut in case it quotes the input at length."""
+    return msg if len(msg) <= limit else f"{msg[: limit - 3]}..."
 
 
 def _expectation(msg: str) -> str:

@@ -31,6 +31,11 @@ _BY_CHARACTER: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 _GENERIC = ("Yes!", "Wow!", "Really?", "Of course!", *_COMMON)
 
 
+def _short(text: str) -> str:
+    """``repr(text)``, cut to about 60 characters (openers are short; bad input may not be)."""
+    return repr(text) if len(text) <= 60 else f"{text[:57]!r}..."
+
+
 def default_openers(character: str, language: str = "en") -> tuple[str, ...]:
     """Openers for a character when its persona lists none (English only; else none)."""
     if language.split("-")[0].lower() != "en":
@@ -54,11 +59,11 @@ def check_openers(openers: tuple[str, ...]) -> tuple[str, ...]:
         if not words or len(words) > MAX_OPENER_WORDS or len(opener) > _MAX_CHARS:
             raise ValueError(
                 f"expected short openers of 1 to {MAX_OPENER_WORDS} words and at most "
-                f"{_MAX_CHARS} characters, got {raw!r}"
+                f"{_MAX_CHARS} characters, got {_short(raw)}"
             )
         key = normalize_phrase(opener)
         if key in seen:
-            raise ValueError(f"openers {seen[key]!r} and {raw!r} are the same words")
+            raise ValueError(f"openers {_short(seen[key])} and {_short(raw)} are the same words")
         seen[key] = raw
         out.append(opener)
     return tuple(out)

@@ -80,3 +80,19 @@ def test_profiles_load_from_toml_with_clear_errors(tmp_path: Path) -> None:
     avatar.write_text("remote_avatar_delay = -1\n" + good.read_text())
     with pytest.raises(ConfigError, match="remote_avatar_delay"):
         load_profile(str(avatar))
+
+
+def test_concurrency_runs_each_level_in_its_own_worker_and_reports_drift(tmp_path: Path) -> None:
+    args = ["bench", "concurrency", "--sessions", "2", "--turns", "3", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    one, two = json.loads((tmp_path / "bench-concurrency.json").read_text())
+    assert (one["sessions"], two["sessions"]) == (1, 2)  # one session is always the baseline
+    for level in (one, two):
+        assert level["failed_turns"] == 0
+        assert len(level["ttfa"]) == level["sessions"] * 3  # every turn of every session timed
+        assert 0 < level["ttfa_p50"] < 5 and level["cpu_per_session"] > 0
+        assert sorted(level["rss_by_turn_mib"], key=int) == ["1", "2", "3"]  # RSS every turn
+        assert level["rss_growth_per_session_mib"] is not None
+        assert level["standins_cpu"] > 0  # the stand-ins' own load is reported, to tell apart
+    assert "N simultaneous sessions" in result.output and "p50 drift" in result.output

@@ -150,3 +150,30 @@ def test_bad_openers_are_named(tmp_path: Path, openers: str, expected: str) -> N
     with pytest.raises(ConfigError, match=expected) as err:
         load_persona(_write(tmp_path, MINIMAL + f"openers = {openers}\n"))
     assert "'openers'" in str(err.value)
+
+
+_BIG = "x" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (MINIMAL + f'{_BIG} = "y"\n', "unknown field"),
+        (MINIMAL + f'traits = "{_BIG}"\n', "'traits': expected a list of strings"),
+        (MINIMAL + f'openers = ["{_BIG}"]\n', "short openers"),
+        (MINIMAL + f'openers = ["Woof!", "woof {_BIG[:20]}", "WOOF {_BIG[:20]}"]\n', "openers"),
+        (MINIMAL + f'[voice]\nprovider = "{_BIG}"\n', "'voice.provider': expected one of"),
+        (MINIMAL + f'[avatar]\nprovider = "local"\nimage = "{_BIG}.png"\n', "avatar.image"),
+        (MINIMAL + "".join(f"k{i}_{_BIG[:1000]} = 1\n" for i in range(100)), "... and 80 more"),
+        (f'name = "{_BIG}\n', "not valid TOML"),
+    ],
+)
+def test_errors_never_echo_more_than_a_snippet_of_the_file(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_persona(_write(tmp_path, text))
+    msg = str(err.value)
+    assert named in msg
+    assert "x" * 100 not in msg  # every echoed value is cut to ~80 characters
+    assert len(msg) < 10_000  # at most 20 problems are listed

@@ -309,3 +309,40 @@ async def test_sessions_starting_together_synthesise_each_phrase_once(tmp_path: 
     assert sum(r.synthesized for r in reports) == len(OPENERS)
     assert again.loaded == len(OPENERS) and again.synthesized == 0
     assert np.all([r.failed == 0 for r in reports])
+
+
+async def test_the_avatar_lip_syncs_the_cached_opener_like_synthesised_audio(
+    tmp_path: Path,
+) -> None:
+    from halfcascade.bench.tap import install_tap
+
+    cache = PhraseCache(tmp_path)
+    agent = cached_agent(cache)
+    async with open_stack(reply=reply, build=halfcascade_builder(agent)) as stack:
+        assert agent.phrases is not None and stack.session is not None
+        await agent.phrases.wait_warm()
+        # the frames also drive the local avatar (AvatarAudioOutput -> LocalVideoGenerator ->
+        # AvatarPlayer), whose video frames record how open the mouth is
+        tap = await install_tap(stack.session.output, avatar=True)
+        try:
+            stack.tts.set_ttfb(2.0)  # the rest is late: only the cached opener plays at first
+            await stack.say("Hello Biscuit!")
+            hit = await stack.next_reply()
+            stack.tts.set_ttfb(0.05)
+            await stack.say("What do you eat?")  # a miss: synthesised audio, for comparison
+            miss = await stack.next_reply()
+            await asyncio.sleep(0.3)
+            turns = await timelines(stack.session, 2)
+        finally:
+            await tap.aclose()
+        key = voice_key(stack.session.tts)  # type: ignore[arg-type]
+
+    assert [t.phrase_cache for t in turns] == ["hit", "miss"]
+    opener = cache.phrases(key)[normalize_phrase("Hello there, my friend!")]
+    assert not hit.interrupted and not miss.interrupted
+    assert len(tap.segments) == 2
+    for segment in tap.segments:
+        assert segment.mouth_at is not None  # the mouth moved for both replies
+    # on the hit, the mouth moved while the cached opener was the only audio
+    first = tap.segments[0]
+    assert first.mouth_at is not None and first.mouth_at < first.first_at + opener.duration

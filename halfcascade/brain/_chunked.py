@@ -5,13 +5,13 @@ Imported only when an OpenAI brain is built, so the ``openai`` extra stays optio
 
 from __future__ import annotations
 
-import base64
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from livekit import rtc
 from livekit.agents import utils
 from livekit.plugins.openai import realtime
 
@@ -42,12 +42,11 @@ class ChunkedRealtimeModel(realtime.RealtimeModel):
     def session(self, *, turn_detection_disabled: bool = False) -> Any:
         """A realtime session with the smaller input chunk size."""
         sess = super().session(turn_detection_disabled=turn_detection_disabled)
-        # livekit buffers input audio into 100 ms chunks in this byte stream
-        sess._bstream = utils.audio.AudioByteStream(
-            _RATE, 1, samples_per_channel=self._input_samples
-        )
+        clock = _InputClock(chunk_samples=self._input_samples)
+        # livekit buffers input audio into 100 ms chunks in this byte stream; each chunk it
+        # yields is sent at once, so the stream also stamps when (and how loud) it went out
+        sess._bstream = _ClockedByteStream(clock, _RATE, 1, samples_per_channel=self._input_samples)
         ready = False
-        clock = _InputClock()
 
         def on_event(event: dict[str, Any]) -> None:
             nonlocal ready
@@ -63,13 +62,29 @@ class ChunkedRealtimeModel(realtime.RealtimeModel):
                 for callback in self._speech_end_callbacks:
                     callback(at if at is not None else time.time())
 
-        def on_sent(event: dict[str, Any]) -> None:
-            if event.get("type") == "input_audio_buffer.append":
-                clock.sent(np.frombuffer(base64.b64decode(event.get("audio", "")), np.int16))
-
         sess.on("openai_server_event_received", on_event)
-        sess.on("openai_client_event_queued", on_sent)
         return sess
+
+
+class _ClockedByteStream(utils.audio.AudioByteStream):
+    """livekit's input byte stream, telling the clock about every chunk it yields (no
+    listener on every client event, no base64 decode of what was just encoded)."""
+
+    def __init__(self, clock: _InputClock, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def write(self, data: bytes | memoryview) -> list[rtc.AudioFrame]:
+        frames = super().write(data)
+        for frame in frames:
+            self._clock.sent(np.frombuffer(frame.data, np.int16))
+        return frames
+
+    def flush(self) -> list[rtc.AudioFrame]:
+        frames = super().flush()
+        for frame in frames:
+            self._clock.sent(np.frombuffer(frame.data, np.int16))
+        return frames
 
 
 class _InputClock:
@@ -79,9 +94,11 @@ class _InputClock:
     _VOICED_BELOW_PEAK_DB = 25.0
     _LOOKBACK_MS = 10_000
 
-    def __init__(self) -> None:
+    def __init__(self, *, chunk_samples: int) -> None:
         self._samples = 0
-        self._sent: deque[tuple[int, float, float]] = deque(maxlen=3000)  # 60 s at 20 ms
+        # only the look-back window is ever read: keep that, plus a margin
+        chunks = self._LOOKBACK_MS * _RATE // 1000 // max(1, chunk_samples)
+        self._sent: deque[tuple[int, float, float]] = deque(maxlen=chunks + 50)
 
     def reset(self) -> None:
         self._samples = 0
@@ -89,8 +106,9 @@ class _InputClock:
 
     def sent(self, pcm: np.ndarray) -> None:
         self._samples += len(pcm)
-        rms = float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if len(pcm) else 0.0
-        db = 20.0 * np.log10(max(rms, 1.0) / 32768.0)
+        x = pcm.astype(np.float32)
+        rms = float(np.sqrt(np.dot(x, x) / len(x))) if len(x) else 0.0
+        db = 20.0 * float(np.log10(max(rms, 1.0) / 32768.0))
         self._sent.append((self._samples, time.time(), db))
 
     def sent_at(self, audio_ms: int) -> float | None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from itertools import chain
+from typing import NamedTuple
 
 from ._text import index_terms
 from .rank import Ranking, posting_weights, term_id
@@ -16,8 +17,7 @@ from .types import Memory
 __all__ = ["Indexed", "dedupe", "document_frequencies", "index", "join_terms", "split_terms"]
 
 
-@dataclass(frozen=True, slots=True)
-class Indexed:
+class Indexed(NamedTuple):
     """A memory's terms, its ``Memory.context`` terms and its posting weights by term id."""
 
     terms: tuple[str, ...]
@@ -39,10 +39,7 @@ def stored_term_ids(terms: str, context: str) -> set[int]:
 
 def document_frequencies(indexed: Sequence[Indexed]) -> Counter[int]:
     """How many of ``indexed`` have each term."""
-    counts: Counter[int] = Counter()
-    for item in indexed:
-        counts.update(item.weights.keys())
-    return counts
+    return Counter(chain.from_iterable(item.weights for item in indexed))
 
 
 def dedupe(memories: Sequence[Memory]) -> list[Memory]:

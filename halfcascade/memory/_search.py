@@ -146,10 +146,7 @@ def rows_to_candidates(
     scored: Sequence[tuple[tuple[Any, ...], float]], vectors: dict[int, Any]
 ) -> list[Candidate]:
     """Candidates for :func:`~halfcascade.memory.rank.rerank`."""
-    return [
-        Candidate(r, s, frozenset(split_terms(r[8])), r[6], r[5], vectors.get(r[0]))
-        for r, s in scored
-    ]
+    return [Candidate(r, s, split_terms(r[8]), r[6], r[5], vectors.get(r[0])) for r, s in scored]
 
 
 async def embed_blobs(embedder: Embedder, texts: Sequence[str]) -> list[bytes | None]:

@@ -110,27 +110,30 @@ def write(
     removed = _remove(conn, u.uid, old, df)
     indexed = [index(m, ranking) for m in batch]
     first = int(conn.execute("SELECT coalesce(max(doc), 0) FROM memories").fetchone()[0]) + 1
-    rows, postings = [], []
-    for n, (m, item) in enumerate(zip(batch, indexed, strict=True)):
-        doc = first + n
-        rows.append(
-            (
-                doc,
-                u.uid,
-                m.id,
-                m.key,
-                m.kind,
-                m.text,
-                m.context,
-                m.updated_at,
-                m.importance,
-                u.seq + 1 + n,
-                join_terms(item.terms),
-                join_terms(item.context),
-                blobs[m.id],
-            )
+    uid, offset = u.uid, u.seq + 1 - first  # seq = offset + doc
+    rows = [
+        (
+            doc,
+            uid,
+            m.id,
+            m.key,
+            m.kind,
+            m.text,
+            m.context,
+            m.updated_at,
+            m.importance,
+            offset + doc,
+            join_terms(item.terms),
+            join_terms(item.context),
+            blobs[m.id],
         )
-        postings += [(u.uid, tid, doc, w) for tid, w in item.weights.items()]
+        for doc, m, item in zip(range(first, first + len(batch)), batch, indexed, strict=True)
+    ]
+    postings = [
+        (uid, tid, doc, w)
+        for doc, item in zip(range(first, first + len(batch)), indexed, strict=True)
+        for tid, w in item.weights.items()
+    ]
     df.update(document_frequencies(indexed))
     conn.executemany(
         "INSERT INTO memories (doc, uid, id, key, kind, text, context, updated_at, importance, "

@@ -158,15 +158,56 @@ def _stem_ok(stem_: str) -> bool:
     return len(stem_) >= 3 and any(c in _VOWELS for c in stem_)
 
 
+_POSSESSIVE = re.compile(r"'s\b")
+# ASCII text splits on bytes: every byte but a-z and 0-9 becomes a gap (what ``_TOKEN``
+# finds in lowercase ASCII), several times faster than the Unicode regex
+_ASCII_GAPS = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))
+
+
+def _folded(text: str) -> str:
+    text = text.lower().replace("\u2019", "'")
+    if "[" in text:
+        text = _MARKER.sub("[photo", text)
+    if "'" in text:  # "'s" ends a word, other apostrophes join one ("don't" -> dont)
+        text = _POSSESSIVE.sub(" ", text).replace("'", "")
+    return text
+
+
 def _tokens(text: str) -> list[str]:
-    text = _MARKER.sub("[photo", text.lower().replace("\u2019", "'"))
-    text = re.sub(r"'s\b|'", lambda m: " " if m.group() != "'" else "", text)
-    return _TOKEN.findall(text)
+    return _TOKEN.findall(_folded(text))
+
+
+class _Terms(dict[str, str]):
+    """token -> its indexed term, ``""`` for a stop word (a bounded memo of ``stem``)."""
+
+    def __missing__(self, token: str) -> str:
+        term = "" if token in _STOP else stem(token)
+        if len(self) < 200_000:
+            self[token] = term
+        return term
+
+
+class _AsciiTerms(dict[bytes, str]):
+    """The same for ASCII tokens as bytes."""
+
+    def __missing__(self, token: bytes) -> str:
+        term = _TERMS[token.decode()]
+        if len(self) < 200_000:
+            self[token] = term
+        return term
+
+
+_TERMS = _Terms()
+_ASCII_TERMS = _AsciiTerms()
 
 
 def index_terms(text: str) -> list[str]:
     """Stemmed content terms of ``text``, in order, repeats kept (the indexed form)."""
-    return [stem(t) for t in _tokens(text) if t not in _STOP]
+    text = _folded(text)
+    if text.isascii():
+        tokens = text.encode().translate(_ASCII_GAPS).split()
+        return [term for term in map(_ASCII_TERMS.__getitem__, tokens) if term]
+    return [term for term in map(_TERMS.__getitem__, _TOKEN.findall(text)) if term]
 
 
 def query_terms(text: str, *, limit: int = 16) -> list[str]:

@@ -23,11 +23,8 @@ importance, then recency.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import heapq
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,12 +82,28 @@ class Ranking:
             raise ConfigError("Ranking.avg_terms must be > 0")
 
 
-@functools.lru_cache(maxsize=65536)
 def term_id(term: str) -> int:
     """A stable signed 64-bit id for ``term`` (postings store ids, not strings)."""
+    return _IDS[term]
+
+
+def _hash_id(term: str) -> int:
     return int.from_bytes(
         hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True
     )
+
+
+class _Ids(dict[str, int]):
+    """term -> id, a bounded memo of :func:`_hash_id`."""
+
+    def __missing__(self, term: str) -> int:
+        tid = _hash_id(term)
+        if len(self) < 200_000:
+            self[term] = tid
+        return tid
+
+
+_IDS = _Ids()
 
 
 def posting_weights(
@@ -106,7 +119,8 @@ def posting_weights(
     length = len(terms) + cw * len(context)
     norm = ranking.k1 * (1 - ranking.b + ranking.b * length / ranking.avg_terms)
     k1 = ranking.k1 + 1
-    return {term_id(t): f * k1 / (f + norm) for t, f in tf.items()}
+    ids = _IDS
+    return {ids[t]: f * k1 / (f + norm) for t, f in tf.items()}
 
 
 def spread(
@@ -134,11 +148,12 @@ def idf(docs: int, df: int) -> float:
 
 @dataclass(slots=True)
 class Candidate:
-    """A memory found in SQL (its row), with its lexical score, terms and optional vector."""
+    """A memory found in SQL (its row), with its lexical score, terms (repeats allowed)
+    and optional vector."""
 
     row: tuple[Any, ...]
     lexical: float
-    terms: frozenset[str]
+    terms: Sequence[str]
     importance: float
     updated_at: float
     vector: np.ndarray[Any, Any] | None = None
@@ -189,30 +204,35 @@ def _diversify(
     # greedy maximal marginal relevance over word overlap: a memory that mostly repeats
     # one already chosen loses part of its score, so the next distinct answer can surface.
     # The query's words and words in almost every candidate (a speaker's name) say nothing
-    # about whether two memories repeat each other. Scores only drop as memories are
-    # chosen, so a lazy heap re-checks a candidate only when it reaches the top.
-    seen: Counter[str] = Counter(t for i in order for t in pool[i].terms)
-    bit = {
-        t: 1 << b
-        for b, (t, n) in enumerate(seen.items())
-        if t not in query and n * 10 <= len(order) * 9
-    }
-    terms = {i: sum(bit.get(t, 0) for t in pool[i].terms) for i in order}
-    heap = [(-scores[i], rank, i, 0) for rank, i in enumerate(order)]
-    chosen: list[tuple[int, float]] = []
-    while heap and len(chosen) < limit:
-        neg, rank, i, checked = heapq.heappop(heap)
-        if checked == len(chosen):
-            chosen.append((i, -neg))
-            continue
-        sim = max((_overlap(terms[i], terms[j]) for j, _ in chosen[checked:]), default=0.0)
-        value = min(-neg, scores[i] * (1 - weight * sim))
-        heapq.heappush(heap, (-value, rank, i, len(chosen)))
-    return [(pool[i], score) for i, score in chosen]
-
-
-def _overlap(a: int, b: int) -> float:
-    """Shared words over the smaller memory's words (sets as bit masks)."""
-    if not a or not b:
-        return 0.0
-    return (a & b).bit_count() / min(a.bit_count(), b.bit_count())
+    # about whether two memories repeat each other. A candidate's value after some choices
+    # is ``score * (1 - weight * most overlap with a chosen one)``; each step takes the
+    # best value, ties to the earlier in ``order``. The overlaps of all pairs come from
+    # one matrix product (the head is small: at most 2 x limit + 8 memories).
+    n = len(order)
+    column: dict[str, int] = {}
+    add = column.setdefault
+    cols = np.fromiter([add(t, len(column)) for i in order for t in pool[i].terms], dtype=np.intp)
+    rows = np.repeat(np.arange(n), [len(pool[i].terms) for i in order])
+    words = np.zeros((n, len(column)), dtype=np.float64)
+    words[rows, cols] = 1.0
+    keep = words.sum(axis=0) * 10 <= n * 9
+    for t in query:
+        c = column.get(t)
+        if c is not None:
+            keep[c] = False
+    words = words[:, keep]
+    shared = words @ words.T
+    sizes = words.sum(axis=1)
+    smaller = np.minimum(sizes[:, None], sizes[None, :])
+    overlap = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+    base = np.array([scores[i] for i in order], dtype=np.float64)
+    # value of i once j is chosen; min over chosen j == score * (1 - weight * max overlap)
+    after = base[:, None] * (1 - weight * overlap)
+    value = base.copy()
+    chosen: list[tuple[Candidate, float]] = []
+    for _ in range(min(limit, n)):
+        best = int(value.argmax())
+        chosen.append((pool[order[best]], float(value[best])))
+        np.minimum(value, after[:, best], out=value)
+        value[best] = -np.inf
+    return chosen

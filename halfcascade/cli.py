@@ -182,6 +182,12 @@ def bench(
         typer.Option(help="Remote avatar first-frame delay in seconds (Tavus: about 0.6)."),
     ] = None,
     mouth: Annotated[bool, typer.Option(help="Time a local avatar's first mouth movement.")] = True,
+    brain: Annotated[
+        str,
+        typer.Option(
+            "--brain", help="Realtime model stand-in for the half-cascades: openai or google."
+        ),
+    ] = "openai",
     as_json: JsonOpt = False,
 ) -> None:
     """Run the scripted conversation through each pipeline, interleaved turn by turn, on
@@ -203,13 +209,15 @@ def bench(
                 opener_rate=opener_rate,
                 remote_avatar_delay=remote_avatar_delay,
                 mouth=mouth,
+                brain=brain,
             )
         )
         out.mkdir(parents=True, exist_ok=True)
-        path = out / f"bench-{result.profile.name}.json"
+        suffix = "" if brain == "openai" else f"-{brain}"
+        path = out / f"bench-{result.profile.name}{suffix}.json"
         data = result.to_json()
         path.write_text(json.dumps(data, indent=2))
-        chart = write_chart(result, names, out / f"bench-{result.profile.name}.png")
+        chart = write_chart(result, names, out / f"bench-{result.profile.name}{suffix}.png")
         typer.echo(f"raw results: {path}\nchart: {chart}")
     if as_json:
         _print_json(data)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from ..errors import ConfigError
-from .pipelines import PIPELINES, PipelineName
+from .pipelines import BRAINS, PIPELINES, PipelineName
 from .profiles import load_profile
 from .report import Row, detail_rows, summary_rows
 from .runner import BenchResult, TurnResult, run_bench
@@ -25,6 +25,7 @@ def run_and_report(
     opener_rate: float = 0.7,
     remote_avatar_delay: float | None = None,
     mouth: bool = True,
+    brain: str = "openai",
 ) -> BenchResult:
     """Run the benchmark with a progress bar and print the summary tables."""
     from rich.console import Console
@@ -33,6 +34,8 @@ def run_and_report(
     unknown = [p for p in pipelines if p not in PIPELINES]
     if unknown or not pipelines:
         raise ConfigError(f"unknown pipeline(s) {unknown}; choose from {list(PIPELINES)}")
+    if brain not in BRAINS:
+        raise ConfigError(f"unknown brain {brain!r}; choose from {list(BRAINS)}")
     if not 0.0 <= opener_rate <= 1.0:
         raise ConfigError(f"--opener-rate must be between 0 and 1, got {opener_rate}")
     names = cast(list[PipelineName], list(pipelines))
@@ -40,7 +43,7 @@ def run_and_report(
     if remote_avatar_delay is not None:
         profile = dataclasses.replace(profile, remote_avatar_delay=remote_avatar_delay)
     console = Console(width=max(190, Console().width))
-    console.print(f"[bold]profile[/] {profile.name}: {profile.description}")
+    console.print(f"[bold]profile[/] {profile.name}: {profile.description}; brain: {brain}")
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("turns", total=turns * len(names))
 
@@ -55,6 +58,7 @@ def run_and_report(
                 seed=seed,
                 opener_rate=opener_rate,
                 mouth=mouth,
+                brain=brain,
                 on_turn=advance,
             )
         )

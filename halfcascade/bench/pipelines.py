@@ -28,7 +28,11 @@ from ..testing.vad import VadConfig
 from .profiles import Draw
 from .script import OPENERS
 
-__all__ = ["PIPELINES", "Pipeline", "PipelineName", "open_pipeline"]
+__all__ = ["BRAINS", "PIPELINES", "Pipeline", "PipelineName", "open_pipeline"]
+
+BrainName = Literal["openai", "google"]
+BRAINS: tuple[BrainName, ...] = ("openai", "google")
+"""The realtime brains the half-cascade pipelines can run on (the cascade is the same)."""
 
 PipelineName = Literal["cascade", "livekit-half-cascade", "halfcascade", "halfcascade+cache"]
 PIPELINES: tuple[PipelineName, ...] = (
@@ -112,6 +116,15 @@ def _cached(cache: PhraseCache) -> Builder:
     return halfcascade_builder(agent)
 
 
+def _livekit_gemini(stack: LocalStack) -> tuple[AgentSession[Any], LkAgent]:
+    # livekit's own half-cascade on Gemini: the Google RealtimeModel with TEXT responses
+    from ..testing.gemini_live import GeminiLiveServer
+    from ..testing.gemini_live.stack import livekit_gemini_builder
+
+    assert isinstance(stack.realtime, GeminiLiveServer)
+    return livekit_gemini_builder(stack.realtime, INSTRUCTIONS)(stack)
+
+
 _BUILDERS: dict[PipelineName, Callable[[], Builder]] = {
     "halfcascade": lambda: halfcascade_builder(Agent(instructions=INSTRUCTIONS)),
     "livekit-half-cascade": lambda: _livekit_default,
@@ -120,9 +133,17 @@ _BUILDERS: dict[PipelineName, Callable[[], Builder]] = {
 
 @contextlib.asynccontextmanager
 async def open_pipeline(
-    name: PipelineName, *, replies: Mapping[str, str], vad_decision: float
+    name: PipelineName,
+    *,
+    replies: Mapping[str, str],
+    vad_decision: float,
+    brain: BrainName = "openai",
 ) -> AsyncIterator[Pipeline]:
-    """Start servers and a session for pipeline ``name``; close everything on exit."""
+    """Start servers and a session for pipeline ``name``; close everything on exit.
+
+    ``brain="google"``: the half-cascade pipelines run on the Gemini Live stand-in
+    (halfcascade with ``GoogleBrain``, livekit's with the Google ``RealtimeModel``).
+    """
     window = int(vad_decision * 1000)
     vad = VadConfig(silence_duration_ms=window, semantic_silence_duration_ms=window)
     transcripts = ScriptedTranscriber()
@@ -130,7 +151,11 @@ async def open_pipeline(
         with tempfile.TemporaryDirectory(prefix="halfcascade-bench-cache-") as folder:
             cache = PhraseCache(folder)
             async with open_stack(
-                reply=_replier(replies), build=_cached(cache), transcriber=transcripts, vad=vad
+                reply=_replier(replies),
+                build=_cached(cache),
+                transcriber=transcripts,
+                vad=vad,
+                brain=brain,
             ) as stack:
                 agent = stack.session.current_agent if stack.session is not None else None
                 if isinstance(agent, Agent) and agent.phrases is not None:
@@ -138,8 +163,13 @@ async def open_pipeline(
                 yield Pipeline(name, stack)
         return
     if name != "cascade":
+        build = _livekit_gemini if (brain, name) == ("google", "livekit-half-cascade") else None
         async with open_stack(
-            reply=_replier(replies), build=_BUILDERS[name](), transcriber=transcripts, vad=vad
+            reply=_replier(replies),
+            build=build or _BUILDERS[name](),
+            transcriber=transcripts,
+            vad=vad,
+            brain=brain,
         ) as stack:
             yield Pipeline(name, stack)
         return

@@ -19,7 +19,7 @@ from ..speech.phrases import PhraseChunker
 from ..testing.openai_realtime import split_tokens
 from ..testing.stack import trim_silence
 from ..testing.voices import default_voice
-from .pipelines import Pipeline, PipelineName, open_pipeline
+from .pipelines import BrainName, Pipeline, PipelineName, open_pipeline
 from .profiles import Draw, LatencyProfile
 from .script import ScriptedTurn, script
 from .tap import OutputTap, install_tap
@@ -93,12 +93,14 @@ async def run_bench(
     seed: int = 7,
     opener_rate: float = 0.7,
     mouth: bool = True,
+    brain: BrainName = "openai",
     on_turn: Callable[[TurnResult], None] | None = None,
 ) -> BenchResult:
     """Play ``turns`` scripted turns through every pipeline, interleaved, under ``profile``.
 
     ``opener_rate`` of the replies open with one of the companion's openers; ``mouth``
-    times a local avatar on the half-cascade pipelines.
+    times a local avatar on the half-cascade pipelines; ``brain`` is the realtime model's
+    stand-in ("openai" or "google").
     """
     lines = script(turns, opener_rate=opener_rate, seed=seed)
     voice = default_voice()
@@ -110,7 +112,7 @@ async def run_bench(
         pipes: list[tuple[Pipeline, OutputTap]] = []
         for name in pipelines:
             pipe = await stack.enter_async_context(
-                open_pipeline(name, replies=replies, vad_decision=profile.vad_decision)
+                open_pipeline(name, replies=replies, vad_decision=profile.vad_decision, brain=brain)
             )
             assert pipe.stack.session is not None
             tap = await install_tap(pipe.stack.session.output, avatar=mouth and pipe.half_cascade)

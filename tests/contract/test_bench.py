@@ -47,6 +47,28 @@ def test_bench_runs_every_pipeline_and_writes_results(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG")
 
 
+def test_bench_on_gemini_compares_the_half_cascades_on_the_gemini_stand_in(
+    tmp_path: Path,
+) -> None:
+    args = ["bench", "--profile", "fixed", "--turns", "1", "--out", str(tmp_path)]
+    args += ["--brain", "google", "--pipelines", "livekit-half-cascade,halfcascade+cache"]
+    result = CliRunner().invoke(app, [*args, "--opener-rate", "1", "--no-mouth"])
+    assert result.exit_code == 0, result.output
+    assert "brain: google" in result.output
+    turns = json.loads((tmp_path / "bench-fixed-google.json").read_text())["turns"]
+    by_name = {t["pipeline"]: t for t in turns}
+    livekit, cached = by_name["livekit-half-cascade"], by_name["halfcascade+cache"]
+    assert livekit["first_text"] is not None and livekit["ttfa"] > livekit["floor"] * 0.9
+    # GoogleBrain's text reached the cache: the opener played, the TTS heard only the rest
+    assert cached["cache"] == "hit" and cached["first_tts_text"].strip() == "I'm up!"
+    assert cached["ttfa"] < cached["floor"]
+
+
+def test_an_unknown_brain_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "--brain", "claude", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "openai" in result.output + (result.stderr or "")
+
+
 def test_a_reply_without_an_opener_is_a_miss_at_the_floor(tmp_path: Path) -> None:
     args = ["bench", "--profile", "fixed", "--turns", "1", "--out", str(tmp_path)]
     args += ["--pipelines", "halfcascade+cache", "--opener-rate", "0", "--no-mouth"]

@@ -13,9 +13,10 @@ in the defaults that cost latency or silently do nothing on this path:
 - a realtime socket drop that livekit recovers from by reconnecting logs one WARNING, not
   an ERROR with a traceback (:class:`RecoveredDropFilter` on the ``livekit.agents`` logger;
   a drop it cannot recover from still ends in livekit's own ERROR);
-- the session's event record keeps only the latest usage update (livekit records every
-  event for its session report, and each ``session_usage_updated`` is a deep copy of the
-  whole usage so far: a long session would otherwise grow by one copy per metric).
+- the session's event record (livekit's session report) keeps the latest 1,000 events
+  (``recorded_events=``) and only the latest usage update: livekit records every event
+  forever, and each ``session_usage_updated`` is a deep copy of the whole usage so far, so
+  a long session grew by about ten events per turn.
 """
 
 from __future__ import annotations
@@ -102,13 +103,17 @@ class Session(AgentSession[Any]):
             first audio (:class:`~halfcascade.speech.FailoverTTS`: the fallback speaks the
             rest of the reply, from the first word not yet heard).
         failover: deadlines, probing and warming for the voices
-            (:class:`~halfcascade.speech.FailoverPolicy`); with a single voice, passing it
-            resumes a reply whose connection dropped on a fresh request.
+            (:class:`~halfcascade.speech.FailoverPolicy`, its defaults when ``None``). A
+            single voice sits behind the failover too: a reply whose connection dropped
+            is resumed from the first unheard word on a fresh request of the same voice.
         phrasing: when text is cut into TTS requests (first phrase early).
         vad: a local VAD, only needed for client-side turns (``turn_detection=None``).
         startup: the job's start-up tracker (create it when the job is received); one is
             made here otherwise.
         turn_handling: livekit turn options other than endpointing and preemption.
+        recorded_events: how many of the latest events the session keeps for livekit's
+            session report (each turn adds about ten; ``None`` keeps every event, as
+            livekit does: a long-lived session then grows by them for good).
         **kwargs: any other ``AgentSession`` argument (``userdata``, ``max_tool_steps``...).
 
     Raises:
@@ -128,8 +133,15 @@ class Session(AgentSession[Any]):
         vad: lk_vad.VAD | None = None,
         turn_handling: TurnHandlingOptions | None = None,
         startup: StartupTracker | None = None,
+        recorded_events: int | None = 1000,
         **kwargs: Any,
     ) -> None:
+        if recorded_events is not None and recorded_events < 1:
+            raise ConfigError(
+                f"Session(recorded_events={recorded_events}) must be >= 1, or None to keep "
+                "every event"
+            )
+        self._record_limit = recorded_events
         for key in kwargs.keys() & _CASCADE_ONLY.keys():
             raise ConfigError(f"Session({key}=...) is not supported: {_CASCADE_ONLY[key]}")
         brain_cfg = resolve_brain(brain)
@@ -150,7 +162,15 @@ class Session(AgentSession[Any]):
         kwargs.setdefault("tts_text_transforms", None)
         super().__init__(
             llm=model,
-            tts=build_tts(voices[0], fallback=voices[1:], phrasing=phrasing, failover=failover),
+            # even a single voice sits behind the failover: it never ends a reply's audio
+            # before its text (livekit's path does when a socket drops mid-reply, and drops
+            # the rest of the reply) and resumes the unheard rest on a fresh request
+            tts=build_tts(
+                voices[0],
+                fallback=voices[1:],
+                phrasing=phrasing,
+                failover=failover or FailoverPolicy(),
+            ),
             vad=vad,
             turn_handling=_turn_handling(turn_handling, server_turns=server_turns),
             **kwargs,
@@ -164,15 +184,21 @@ class Session(AgentSession[Any]):
         self.startup.watch(self, self.latency)
 
     def emit(self, event: EventTypes, arg: AgentEvent) -> None:
-        """livekit's ``emit``; a usage update replaces the previous one in the session's
-        record (each is cumulative, so the session report loses nothing)."""
+        """livekit's ``emit``; the session's event record (livekit's session report) keeps
+        the latest ``recorded_events`` events, and a usage update replaces the previous one
+        (each is cumulative, so the report loses no usage)."""
         super().emit(event, arg)
+        recorded = getattr(self, "_recorded_events", None)
+        if not isinstance(recorded, list):
+            return
+        limit = getattr(self, "_record_limit", None)
+        if limit is not None and len(recorded) > limit + limit // 4:  # trimmed in batches
+            del recorded[: len(recorded) - limit]
         if event != "session_usage_updated":
             return
         previous = getattr(self, "_last_usage_event", None)
         self._last_usage_event = arg
-        recorded = getattr(self, "_recorded_events", None)
-        if previous is None or not isinstance(recorded, list):
+        if previous is None:
             return
         for i in range(len(recorded) - 2, max(-1, len(recorded) - 256), -1):
             if recorded[i] is previous:

@@ -36,6 +36,7 @@ from livekit.agents.tts.fallback_adapter import AvailabilityChangedEvent
 
 from ..errors import ConfigError
 from .failover_health import FailoverPolicy, VoiceHealth
+from .failover_single import ResumingStream
 from .failover_stream import FailoverStream
 from .phrases import Phrasing
 
@@ -116,17 +117,29 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
 
     def stream(
         self, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
-    ) -> FailoverStream:
-        """A streamed reply that fails over phrase by phrase (never retried as a whole: a
-        retry would replay the words already spoken)."""
+    ) -> lk_tts.SynthesizeStream:
+        """A streamed reply that fails over phrase by phrase; with a single voice, one
+        request resumed on a fresh one if it fails (:mod:`.failover_single`). Never retried
+        as a whole: a retry would replay the words already spoken."""
         self._ensure_warm_loop()
-        return FailoverStream(tts=self, conn_options=dataclasses.replace(conn_options, max_retry=0))
+        options = dataclasses.replace(conn_options, max_retry=0)
+        if len(self.voices) == 1:
+            return ResumingStream(tts=self, conn_options=options)
+        return FailoverStream(tts=self, conn_options=options)
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
     ) -> lk_tts.ChunkedStream:
         """One whole text, by the voice that serves next."""
         return self._next_instance().synthesize(text, conn_options=conn_options)
+
+    def update_options(self, **options: Any) -> None:
+        """The primary voice's ``update_options`` (``voice_id=``, ``model=``...): with a single
+        voice, the session's TTS takes the options the voice itself takes."""
+        update = getattr(self.voices[0], "update_options", None)
+        if update is None:
+            raise ConfigError(f"{type(self.voices[0]).__name__} has no options to update")
+        update(**options)
 
     def prewarm(self) -> None:
         """Open every voice's connection now, and keep them warm."""

@@ -13,6 +13,7 @@ through livekit's ``TranscriptSynchronizer`` (as RoomIO inserts it) into a
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -62,6 +63,11 @@ FAULTS: tuple[Fault, ...] = (
 )
 _RATE = 24000
 _WORDS = "woof hello friend sure buddy okay then let us go play fetch in the park now".split()
+_REPLY_POOL = 48
+"""Distinct replies every run draws from (3-40 words each). The stand-in voices cache what
+espeak-ng speaks (an LRU of 256 phrases): fresh random words every turn kept filling it for
+the whole soak (about 25 MB, the bulk of the RSS growth measured), where a bounded pool
+fills it during the warm-up; barge-ins and faults still cut the replies at random points."""
 _TURN_LIMIT = 15.0  # a reply not over by then is stuck
 
 
@@ -154,6 +160,15 @@ async def run_faults(
     return report
 
 
+@functools.cache
+def _replies() -> tuple[str, ...]:
+    pool = random.Random(0)
+    return tuple(
+        " ".join(pool.choice(_WORDS) for _ in range(pool.randint(3, 40))).capitalize() + "."
+        for _ in range(_REPLY_POOL)
+    )
+
+
 @asynccontextmanager
 async def _rig(rng: random.Random, *, avatar: bool) -> AsyncIterator[_Rig]:
     from livekit.agents.utils import http_context
@@ -165,8 +180,7 @@ async def _rig(rng: random.Random, *, avatar: bool) -> AsyncIterator[_Rig]:
     from ..speech import ElevenLabsVoice, OpenAIVoice
 
     def reply(ctx: ReplyContext) -> str:
-        n = rng.randint(3, 40)
-        return " ".join(rng.choice(_WORDS) for _ in range(n)).capitalize() + "."
+        return rng.choice(_replies())
 
     transcriber = ScriptedTranscriber()
     vad = VadConfig(min_speech_ms=40, prefix_padding_ms=0)

@@ -30,8 +30,8 @@ from halfcascade.testing.faults import FaultProxy
 pytestmark = pytest.mark.contract
 
 REPLY = (
-    "Woof, hello friend! I found a big red ball in the garden today, and I want to play "
-    "fetch with you right now, so please throw it far across the green park for me."
+    "Woof, hello friend! I found a big red ball in the garden today, so please throw it "
+    "far across the park for me."
 )
 
 
@@ -90,12 +90,12 @@ async def test_a_hung_primary_is_abandoned_then_restored_once_healthy() -> None:
         primary_key = voice_key(r.tts)
         r.proxy.mode = "hang"
         r.proxy.hang_all()
-        assert await r.turn() > 3.0  # the whole reply, spoken by the fallback
+        assert await r.turn() > 2.0  # the whole reply, spoken by the fallback
         assert words(" ".join(q.text for q in r.backup.requests)) == words(REPLY)
         assert not r.tts.health[0].available
         assert voice_key(r.tts) != primary_key  # the phrase cache now keys the fallback
         backup_requests = len(r.backup.requests)
-        assert await r.turn() > 3.0  # marked down: straight to the fallback
+        assert await r.turn() > 2.0  # marked down: straight to the fallback
         r.proxy.mode = "pass"
         r.proxy.drop_hung()
         for _ in range(100):

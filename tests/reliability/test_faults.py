@@ -15,7 +15,7 @@ from halfcascade.testing.faults_run import FAULTS, FaultReport, WarningLog, run_
 
 pytestmark = [pytest.mark.contract, pytest.mark.soak]
 
-STEPS = 24
+STEPS = 8  # CI's short run; `halfcascade bench soak` runs the counts of the issue
 
 
 def check(report: FaultReport, log: WarningLog, name: str) -> None:
@@ -41,7 +41,7 @@ async def test_barge_ins_and_faults_leave_no_warning_no_stuck_or_silent_turn() -
 @pytest.mark.timeout(300)
 async def test_realtime_drops_are_all_answered_and_logged_without_traceback() -> None:
     with WarningLog() as log:
-        report = await run_faults(steps=6, seed=3, faults=("realtime_drop",))
-    assert report.turns_after_drop == 6 and report.answered_after_drop == 6
+        report = await run_faults(steps=2, seed=3, faults=("realtime_drop",))
+    assert report.turns_after_drop == 2 and report.answered_after_drop == 2
     assert log.tracebacks() == 0
     assert any("reconnecting" in r.getMessage() for r in log.records)

@@ -160,7 +160,32 @@ async def test_session_defaults_remove_latency_costs() -> None:
         assert opts.tts_text_transforms is None
         assert session.turn_detection == "realtime_llm"
         assert session.vad is None
-        tokenizer = session.tts._opts.word_tokenizer  # type: ignore[union-attr]
+        # a single voice sits behind the failover too (a dropped reply is resumed)
+        assert isinstance(session.tts, FailoverTTS)
+        (voice,) = session.tts.voices
+        tokenizer = voice._opts.word_tokenizer  # type: ignore[attr-defined]
         assert isinstance(tokenizer, halfcascade.FirstPhraseTokenizer)
+    finally:
+        await session.aclose()
+
+
+async def test_a_long_session_keeps_a_bounded_event_record() -> None:
+    from livekit.agents.voice.events import UserStateChangedEvent
+
+    with pytest.raises(ConfigError, match="recorded_events"):
+        Session(
+            brain=OpenAIBrain(api_key="k"), voice=ElevenLabsVoice(api_key="k"), recorded_events=0
+        )
+    session = Session(
+        brain=OpenAIBrain(api_key="k"), voice=ElevenLabsVoice(api_key="k"), recorded_events=20
+    )
+    try:
+        events = [
+            UserStateChangedEvent(old_state="listening", new_state="speaking") for _ in range(500)
+        ]
+        for ev in events:
+            session.emit("user_state_changed", ev)
+        kept = session._recorded_events
+        assert 20 <= len(kept) <= 25 and kept[-1] is events[-1]  # the latest, not the first
     finally:
         await session.aclose()

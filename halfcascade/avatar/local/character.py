@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...errors import ConfigError
-from .draw import Box, Color, blend, ellipse_box, ellipse_coverage, vertical_gradient
+from .draw import Box, Color, Sketch, ellipse_box, vertical_gradient
 
 __all__ = ["Character", "Eye", "MouthSpec", "default_character", "load_character"]
 
@@ -96,17 +96,9 @@ _EYE_DARK: Color = (44, 34, 36)
 
 def default_character(*, width: int = 512, height: int = 512) -> Character:
     """The friendly cartoon face halfcascade ships, drawn with numpy for ``width x height``."""
-    if width < 64 or height < 64:
-        raise ConfigError("the default character needs at least 64x64 pixels")
     m = MARGIN
-    canvas = vertical_gradient(height + 2 * m, width + 2 * m, (78, 122, 170), (30, 52, 84))
-    s = float(min(width, height))
-    cx, top = m + width / 2.0, m + (height - s) / 2.0
-
-    def oval(cy: float, x: float, ry: float, rx: float, color: Color, alpha: float = 1.0) -> None:
-        y, rr_y, rr_x = top + cy * s, ry * s, rx * s
-        box = ellipse_box(y, x, rr_y, rr_x)
-        blend(canvas, box, ellipse_coverage(box, y, x, rr_y, rr_x) * alpha, color)
+    sketch = Sketch(width, height, m, (78, 122, 170), (30, 52, 84), what="default character")
+    canvas, s, cx, top, oval = sketch.canvas, sketch.s, sketch.cx, sketch.top, sketch.oval
 
     oval(1.02, cx, 0.30, 0.44, _SHIRT)
     oval(0.74, cx, 0.11, 0.095, _SKIN_SHADE)

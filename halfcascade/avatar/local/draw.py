@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ...errors import ConfigError
+
 __all__ = ["Box", "Color", "blend", "ellipse_box", "ellipse_coverage", "vertical_gradient"]
 
 Color = tuple[int, int, int]
@@ -94,3 +96,27 @@ def vertical_gradient(height: int, width: int, top: Color, bottom: Color) -> Can
     canvas[..., :3] = (rgb[:, None, :] + 0.5).astype(np.uint8)
     canvas[..., 3] = 255
     return canvas
+
+
+class Sketch:
+    """A character's picture being drawn: a gradient canvas of ``width x height`` plus
+    ``margin`` on each side, and ovals placed in units of the frame's shorter side ``s``
+    (``cy`` from the top of the square it centres, ``x`` in canvas pixels)."""
+
+    def __init__(
+        self, width: int, height: int, margin: int, top: Color, bottom: Color, *, what: str
+    ) -> None:
+        if width < 64 or height < 64:
+            raise ConfigError(f"the {what} needs at least 64x64 pixels")
+        self.canvas = vertical_gradient(height + 2 * margin, width + 2 * margin, top, bottom)
+        self.s = float(min(width, height))
+        self.cx = margin + width / 2.0
+        self.top = margin + (height - self.s) / 2.0
+
+    def oval(
+        self, cy: float, x: float, ry: float, rx: float, color: Color, alpha: float = 1.0
+    ) -> None:
+        """Paint an ellipse centred at ``(top + cy*s, x)`` with radii ``(ry*s, rx*s)``."""
+        y, rr_y, rr_x = self.top + cy * self.s, ry * self.s, rx * self.s
+        box = ellipse_box(y, x, rr_y, rr_x)
+        blend(self.canvas, box, ellipse_coverage(box, y, x, rr_y, rr_x) * alpha, color)

@@ -4,9 +4,8 @@ renderer's cartoon mouth under the nose."""
 
 from __future__ import annotations
 
-from ...errors import ConfigError
 from .character import MARGIN, Character, Eye, MouthSpec
-from .draw import Color, blend, ellipse_box, ellipse_coverage, vertical_gradient
+from .draw import Color, Sketch
 
 __all__ = ["puppy_character"]
 
@@ -22,17 +21,9 @@ _TAG: Color = (244, 200, 64)
 
 def puppy_character(*, width: int = 512, height: int = 512) -> Character:
     """The puppy, built for ``width x height`` (both at least 64 pixels)."""
-    if width < 64 or height < 64:
-        raise ConfigError("the puppy character needs at least 64x64 pixels")
     m = MARGIN
-    canvas = vertical_gradient(height + 2 * m, width + 2 * m, (150, 206, 196), (70, 132, 140))
-    s = float(min(width, height))
-    cx, top = m + width / 2.0, m + (height - s) / 2.0
-
-    def oval(cy: float, x: float, ry: float, rx: float, color: Color, alpha: float = 1.0) -> None:
-        y, rr_y, rr_x = top + cy * s, ry * s, rx * s
-        box = ellipse_box(y, x, rr_y, rr_x)
-        blend(canvas, box, ellipse_coverage(box, y, x, rr_y, rr_x) * alpha, color)
+    sketch = Sketch(width, height, m, (150, 206, 196), (70, 132, 140), what="puppy character")
+    canvas, s, cx, top, oval = sketch.canvas, sketch.s, sketch.cx, sketch.top, sketch.oval
 
     oval(1.04, cx, 0.30, 0.36, _FUR)  # body
     oval(0.98, cx, 0.16, 0.16, _FUR_LIGHT)  # chest

@@ -47,10 +47,11 @@ _CASCADE_ONLY = {
     "preemptive_generation": "the realtime model starts replies itself; it only applies to "
     "STT-LLM-TTS cascades",
     "min_endpointing_delay": "endpointing is the realtime model's server VAD; tune "
-    "OpenAIBrain(silence_ms=..., eagerness=...)",
+    "OpenAIBrain(silence_ms=..., eagerness=...) or GoogleBrain(silence_ms=...)",
     "max_endpointing_delay": "endpointing is the realtime model's server VAD; tune "
-    "OpenAIBrain(silence_ms=..., eagerness=...)",
-    "turn_detection": "turn detection belongs to the brain: OpenAIBrain(turn_detection=...)",
+    "OpenAIBrain(silence_ms=..., eagerness=...) or GoogleBrain(silence_ms=...)",
+    "turn_detection": "turn detection belongs to the brain: OpenAIBrain(turn_detection=...) "
+    "or GoogleBrain(silence_ms=...)",
     "llm": "pass the realtime model as brain=",
     "tts": "pass the TTS as voice=",
 }

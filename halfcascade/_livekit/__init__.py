@@ -38,7 +38,7 @@ class Internal:
                 obj = getattr(obj, part)
         except (ImportError, AttributeError):
             return False
-        if hasattr(obj, self.name):
+        if hasattr(obj, self.name) or self.name in getattr(obj, "__dataclass_fields__", {}):
             return True
         if not inspect.isclass(obj):
             return False
@@ -90,6 +90,12 @@ INTERNALS: tuple[Internal, ...] = (
     ),
     # realtime input chunking and model options
     Internal(f"{_OAI_RT}:RealtimeSession", "_bstream", "halfcascade.brain._chunked"),
+    Internal(f"{_OAI_RT}:RealtimeSession", "_current_generation", "halfcascade.brain._chunked"),
+    Internal(
+        f"{_AGENTS}.llm._realtime.openai:_ResponseGeneration",
+        "_done_fut",
+        "halfcascade.brain._chunked",
+    ),
     Internal(f"{_OAI_RT}:RealtimeModel", "_opts", "halfcascade.session"),
     Internal(f"{_GOOGLE_RT}:RealtimeSession", "_bstream", "halfcascade.brain.google_session"),
     Internal(f"{_GOOGLE_RT}:RealtimeSession", "_client", "halfcascade.brain.google_session"),

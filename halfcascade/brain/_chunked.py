@@ -5,6 +5,8 @@ Imported only when an OpenAI brain is built, so the ``openai`` extra stays optio
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from livekit.plugins.openai import realtime
 __all__ = ["ChunkedRealtimeModel"]
 
 _RATE = 24000
+logger = logging.getLogger("halfcascade.brain")
 
 
 class ChunkedRealtimeModel(realtime.RealtimeModel):
@@ -63,7 +66,28 @@ class ChunkedRealtimeModel(realtime.RealtimeModel):
                     callback(at if at is not None else time.time())
 
         sess.on("openai_server_event_received", on_event)
+        sess.on("generation_created", lambda _ev: _observe_outcome(sess))
         return sess
+
+
+def _observe_outcome(sess: Any) -> None:
+    """Retrieve the outcome of the response just created.
+
+    livekit sets a failed response's ``_done_fut`` to a ``RealtimeError`` that only a
+    reconnect ever awaits; otherwise asyncio logs ``Future exception was never retrieved``
+    at ERROR, with a traceback, whenever the future is collected, for a failure the session
+    already handled (the turn ends, the next one is answered). The failure stays visible at
+    DEBUG here and through livekit's own error event.
+    """
+    generation = getattr(sess, "_current_generation", None)
+    done = getattr(generation, "_done_fut", None)
+    if isinstance(done, asyncio.Future):
+        done.add_done_callback(_log_failure)
+
+
+def _log_failure(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled() and (exc := fut.exception()) is not None:
+        logger.debug("realtime response ended: %s", exc)
 
 
 class _ClockedByteStream(utils.audio.AudioByteStream):

@@ -84,6 +84,8 @@ _CORE = (
 _USERDATA_KEY = "halfcascade.preloaded"
 PORT_ENV = "HALFCASCADE_WORKER_PORT"
 MAX_JOBS_ENV = "HALFCASCADE_MAX_JOBS"
+# livekit-server's default agents.target_load, and livekit-agents' production load_threshold
+TARGET_LOAD = 0.7
 
 
 @dataclass(slots=True)
@@ -122,22 +124,38 @@ def _installed(module: str) -> bool:
         return False
 
 
-def load_by_jobs(max_jobs: int) -> Callable[[AgentServer], float]:
-    """A ``load_fnc`` reporting running jobs over ``max_jobs`` (1.0 = full).
+def load_by_jobs(
+    max_jobs: int, *, target_load: float = TARGET_LOAD
+) -> Callable[[AgentServer], float]:
+    """A ``load_fnc`` that reaches ``target_load`` when ``max_jobs`` jobs run.
 
     livekit's default load is the host's CPU use, which on a shared or small machine swings
-    with other processes; a job count makes LiveKit's assignment predictable (it offers
-    each job to an available worker, and a worker at ``load_threshold`` is unavailable).
+    with other processes; a job count makes LiveKit's assignment predictable.
 
-    Pair it with ``load_threshold=1.0`` (full at ``max_jobs``). livekit counts a job it has
-    accepted but not launched as ``load_threshold / num_idle_processes`` while no job runs,
-    so keep ``num_idle_processes >= 2`` for a worker to accept two jobs arriving together.
+    The load is ``target_load * running / max_jobs``, in the units livekit-server uses:
+    a server only claims a job while some available worker's load is below its
+    ``agents.target_load`` (0.7 unless you configured it), so a job count scaled to
+    1.0 would leave every job past 70 % of ``max_jobs`` undispatched, silently, when no
+    other worker has room. Pair it with ``load_threshold=target_load`` (livekit's
+    production default, 0.7): the worker marks itself full at exactly ``max_jobs``.
+
+    livekit books a job it accepted but has not started as ``load_threshold /
+    num_idle_processes`` while no job runs, so keep ``num_idle_processes >= 2`` for a worker
+    to accept two jobs arriving together.
+
+    Args:
+        target_load: livekit-server's ``agents.target_load``, when you changed it.
     """
     if max_jobs < 1:
         raise ConfigError(f"load_by_jobs(max_jobs=...) must be >= 1, got {max_jobs}")
+    if not 0 < target_load <= 1:
+        raise ConfigError(
+            f"load_by_jobs(target_load=...) must be in (0, 1] like livekit-server's "
+            f"agents.target_load, got {target_load}"
+        )
 
     def load(server: AgentServer) -> float:
-        return min(1.0, len(server.active_jobs) / max_jobs)
+        return target_load * min(1.0, len(server.active_jobs) / max_jobs)
 
     return load
 
@@ -166,7 +184,8 @@ def worker_server(
         **kwargs: any other ``AgentServer`` argument. ``port`` (the health check) defaults
             to ``$HALFCASCADE_WORKER_PORT`` when set (``0``: any free port, for several
             workers on one machine), else livekit's 8081. ``load_fnc`` defaults to
-            :func:`load_by_jobs` (with ``load_threshold=1.0``) when ``$HALFCASCADE_MAX_JOBS``
+            :func:`load_by_jobs` (with ``load_threshold`` at its target load, full at that
+            many jobs) when ``$HALFCASCADE_MAX_JOBS``
             is set, else livekit's CPU load (on a shared host, other processes' CPU use
             then marks the worker full).
     """
@@ -181,7 +200,7 @@ def worker_server(
         if not jobs.isdigit() or int(jobs) < 1:
             raise ConfigError(f"{MAX_JOBS_ENV}={jobs!r} must be a whole number >= 1")
         kwargs["load_fnc"] = load_by_jobs(int(jobs))
-        kwargs.setdefault("load_threshold", 1.0)
+        kwargs.setdefault("load_threshold", TARGET_LOAD)
     if "port" not in kwargs and (port := os.environ.get(PORT_ENV)):
         try:
             kwargs["port"] = int(port)

@@ -7,7 +7,8 @@ livekit's monitor reported in the job, and the memory it recalled.
 
 - dispatch metadata ``{"avatar": "local"}``: the local avatar in the room;
 - ``HC_TEST_MEMORY_DSN``: a PostgreSQL memory store shared by every worker;
-- ``HC_TEST_MAX_JOBS``: load = running jobs / this (LiveKit's assignment uses it);
+- ``HALFCASCADE_MAX_JOBS``: the worker is full at this many jobs (``worker_server`` reads
+  it; default 4 here);
 - ``HC_TEST_JOB_HOLD``: seconds a job stays in its room before the agent leaves.
 """
 
@@ -23,10 +24,10 @@ from typing import Any
 from livekit.agents import JobContext, cli
 
 import halfcascade
-from halfcascade.worker import JobStartup, load_by_jobs, preloaded, room_options, worker_server
+from halfcascade.worker import JobStartup, preloaded, room_options, worker_server
 
 AGENT_NAME = "tester"
-_MAX_JOBS = int(os.environ.get("HC_TEST_MAX_JOBS", "4"))
+os.environ.setdefault("HALFCASCADE_MAX_JOBS", "4")
 
 
 class _BlockCounter(logging.Handler):
@@ -44,8 +45,6 @@ class _BlockCounter(logging.Handler):
 server = worker_server(
     providers=("openai", "elevenlabs", "local_avatar", "postgres"),
     port=0,
-    load_fnc=load_by_jobs(_MAX_JOBS),
-    load_threshold=1.0,
     num_idle_processes=int(os.environ.get("HC_TEST_IDLE", "2")),
 )
 

@@ -56,10 +56,15 @@ def test_load_by_jobs_counts_running_jobs() -> None:
     class _Server:
         active_jobs = [object(), object()]
 
-    assert load_by_jobs(4)(_Server()) == 0.5  # type: ignore[arg-type]
-    assert load_by_jobs(1)(_Server()) == 1.0  # type: ignore[arg-type]
-    with pytest.raises(ConfigError):
+    # in livekit-server's units: full (its default target load, 0.7) at max_jobs
+    assert load_by_jobs(4)(_Server()) == pytest.approx(0.35)  # type: ignore[arg-type]
+    assert load_by_jobs(2)(_Server()) == pytest.approx(0.7)  # type: ignore[arg-type]
+    assert load_by_jobs(1)(_Server()) == pytest.approx(0.7)  # type: ignore[arg-type]
+    assert load_by_jobs(4, target_load=0.9)(_Server()) == pytest.approx(0.45)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="max_jobs"):
         load_by_jobs(0)
+    with pytest.raises(ConfigError, match="target_load"):
+        load_by_jobs(4, target_load=1.5)
 
 
 def test_offline_switch_and_room_options(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,10 +1,11 @@
 """``halfcascade bench soak``: many sessions, randomized barge-ins and faults, for minutes.
 
 Each session is a real ``halfcascade.Session`` on local stand-ins behind fault proxies
-(:mod:`halfcascade.testing.faults_run`); half of them speak through the local avatar. While
-they run, a memory writer keeps writing to a temporary PostgreSQL that is restarted on a
-timer, and the process RSS is sampled. The JSON report holds the issue's figures and every
-target missed; the exit status is 1 on any miss::
+(:mod:`halfcascade.testing.faults_run`); half of them speak through the local avatar. The
+stand-ins run in processes of their own (one per 10 sessions), as providers do, so the RSS
+sampled and the event loop measured are the sessions' (and the memory writer's, which keeps
+writing to a temporary PostgreSQL restarted on a timer). The JSON report holds the issue's
+figures and every target missed; the exit status is 1 on any miss::
 
     halfcascade bench soak --sessions 20 --minutes 10            # the soak target
     halfcascade bench soak --minutes 0 --barge-ins 1000 --faults-per-kind 200   # the counts
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..testing.faults_host import StandInHost
 from ..testing.faults_run import FAULTS, Fault, FaultReport, WarningLog, run_faults
 
 __all__ = ["main"]
@@ -35,6 +38,7 @@ DOWN_EXTRA_MAX = 0.050  # s, extra once the primary is marked down
 RECOVERY_P95_MAX = 2.0  # s, realtime drop -> next reply audio
 RSS_GROWTH_MAX = 0.05
 TTFA_DRIFT_MAX = 0.05
+SESSIONS_PER_HOST = 10
 
 
 def main(argv: list[str]) -> int:
@@ -88,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 class _Samples:
     rss: list[tuple[float, int]] = field(default_factory=list)
     memory: dict[str, Any] = field(default_factory=dict)
+    stand_ins: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def _soak(args: argparse.Namespace) -> dict[str, Any]:
@@ -99,26 +104,32 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
     samples = _Samples()
     plans = _plans(args)
     stop = asyncio.Event()
+    hosts = [StandInHost() for _ in range(-(-args.sessions // SESSIONS_PER_HOST))]
     with WarningLog() as log:
-        side = [asyncio.create_task(_sample_rss(samples, stop))]
-        if args.postgres_restart_every > 0:
-            side.append(asyncio.create_task(_memory_under_restarts(args, samples, stop)))
-        reports = [FaultReport() for _ in plans]
-        await asyncio.gather(
-            *(
-                run_faults(
-                    steps=steps,
-                    seed=args.seed * 1000 + i,
-                    faults=kinds,
-                    avatar=avatar,
-                    until=until,
-                    report=reports[i],
+        async with contextlib.AsyncExitStack() as stack:
+            for host in hosts:
+                await stack.enter_async_context(host)
+            side = [asyncio.create_task(_sample_rss(samples, stop))]
+            if args.postgres_restart_every > 0:
+                side.append(asyncio.create_task(_memory_under_restarts(args, samples, stop)))
+            reports = [FaultReport() for _ in plans]
+            await asyncio.gather(
+                *(
+                    run_faults(
+                        steps=steps,
+                        seed=args.seed * 1000 + i,
+                        faults=kinds,
+                        avatar=avatar,
+                        until=until,
+                        report=reports[i],
+                        host=hosts[i % len(hosts)],
+                    )
+                    for i, (steps, kinds, avatar) in enumerate(plans)
                 )
-                for i, (steps, kinds, avatar) in enumerate(plans)
             )
-        )
-        stop.set()
-        await asyncio.gather(*side)
+            stop.set()
+            await asyncio.gather(*side)
+            samples.stand_ins = [await h.stats() for h in hosts]
     for r in reports:
         total.merge(r)
     elapsed = time.perf_counter() - began
@@ -276,6 +287,11 @@ def _result(
             "max_mb": round(max(v for _, v in samples.rss) / 2**20, 1) if samples.rss else None,
         },
         "memory": samples.memory,
+        "stand_ins": {
+            "processes": len(samples.stand_ins),
+            "rss_mb": [round(s["rss"] / 2**20, 1) for s in samples.stand_ins],
+            "errors_logged": sum(s["errors"] for s in samples.stand_ins),
+        },
         "regressions": miss,
     }
 

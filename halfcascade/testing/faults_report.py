@@ -30,8 +30,12 @@ class _Entry:
         return self.message
 
 
+_WATCHED = ("livekit", "halfcascade", "asyncio")
+
+
 class WarningLog(logging.Handler):
-    """Collects livekit and halfcascade warnings (and errors) while installed."""
+    """Collects livekit and halfcascade warnings (and errors) while installed, and asyncio's
+    (``Task/Future exception was never retrieved`` is an ERROR users see too)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -54,12 +58,12 @@ class WarningLog(logging.Handler):
         return sum(1 for r in self.records if r.levelno >= logging.ERROR and r.exc_info)
 
     def __enter__(self) -> WarningLog:
-        for name in ("livekit", "halfcascade"):
+        for name in _WATCHED:
             logging.getLogger(name).addHandler(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for name in ("livekit", "halfcascade"):
+        for name in _WATCHED:
             logging.getLogger(name).removeHandler(self)
 
 

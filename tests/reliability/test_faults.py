@@ -8,6 +8,7 @@ realtime drop answered, no ERROR traceback for a recovered drop.
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -45,3 +46,16 @@ async def test_realtime_drops_are_all_answered_and_logged_without_traceback() ->
     assert report.turns_after_drop == 2 and report.answered_after_drop == 2
     assert log.tracebacks() == 0
     assert any("reconnecting" in r.getMessage() for r in log.records)
+
+
+@pytest.mark.timeout(300)
+async def test_failed_responses_leave_no_unretrieved_error_behind() -> None:
+    # livekit sets a failed response's future to an error nobody awaits; collected, it
+    # would log "Future exception was never retrieved" at ERROR with a traceback
+    with WarningLog() as log:
+        report = await run_faults(steps=3, seed=5, faults=("realtime_5xx",))
+        gc.collect()
+        await asyncio.sleep(0)
+    assert report.turns == 3 and report.stuck == 0
+    assert not [m for m in log.counts() if "never retrieved" in m]
+    assert log.tracebacks() == 0

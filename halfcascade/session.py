@@ -13,10 +13,12 @@ in the defaults that cost latency or silently do nothing on this path:
 - a realtime socket drop that livekit recovers from by reconnecting logs one WARNING, not
   an ERROR with a traceback (:class:`RecoveredDropFilter` on the ``livekit.agents`` logger;
   a drop it cannot recover from still ends in livekit's own ERROR);
-- the session's event record (livekit's session report) keeps the latest 1,000 events
-  (``recorded_events=``) and only the latest usage update: livekit records every event
-  forever, and each ``session_usage_updated`` is a deep copy of the whole usage so far, so
-  a long session grew by about ten events per turn.
+- the session's event record (livekit's session report) keeps the latest 100 events
+  (``recorded_events=``, about the last ten turns) and only the latest usage update:
+  livekit records every event forever, each ``session_usage_updated`` is a deep copy of
+  the whole usage so far, and each recorded ``speech_created`` keeps its reply's
+  ``SpeechHandle`` (tasks, futures, chat items) alive, so a long session grew by about ten
+  events and tens of kB per turn.
 """
 
 from __future__ import annotations
@@ -114,7 +116,9 @@ class Session(AgentSession[Any]):
         turn_handling: livekit turn options other than endpointing and preemption.
         recorded_events: how many of the latest events the session keeps for livekit's
             session report (each turn adds about ten; ``None`` keeps every event, as
-            livekit does: a long-lived session then grows by them for good).
+            livekit does: a long-lived session then grows by them for good, tens of kB
+            per turn). The usage totals and the chat history in the report are complete
+            whatever the limit.
         **kwargs: any other ``AgentSession`` argument (``userdata``, ``max_tool_steps``...).
 
     Raises:
@@ -134,7 +138,7 @@ class Session(AgentSession[Any]):
         vad: lk_vad.VAD | None = None,
         turn_handling: TurnHandlingOptions | None = None,
         startup: StartupTracker | None = None,
-        recorded_events: int | None = 1000,
+        recorded_events: int | None = 100,
         **kwargs: Any,
     ) -> None:
         if recorded_events is not None and recorded_events < 1:

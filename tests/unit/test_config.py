@@ -189,3 +189,11 @@ async def test_a_long_session_keeps_a_bounded_event_record() -> None:
         assert 20 <= len(kept) <= 25 and kept[-1] is events[-1]  # the latest, not the first
     finally:
         await session.aclose()
+    # by default about the last ten turns (each recorded reply keeps its SpeechHandle alive)
+    session = Session(brain=OpenAIBrain(api_key="k"), voice=ElevenLabsVoice(api_key="k"))
+    try:
+        for ev in events:
+            session.emit("user_state_changed", ev)
+        assert 100 <= len(session._recorded_events) <= 125
+    finally:
+        await session.aclose()

@@ -260,6 +260,7 @@ def _result(
         "warnings": dict(log.counts()),
         "lifecycle_warnings": dict(lifecycle),
         "error_tracebacks": log.tracebacks(),
+        "errors": log.error_details,
         "stuck_turns": r.stuck,
         "silent_turns": r.silent,
         "by_kind": {k: v for k, v in sorted(r.by_kind.items()) if v},

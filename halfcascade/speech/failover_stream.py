@@ -78,6 +78,7 @@ class FailoverStream(lk_tts.SynthesizeStream):
         self._failover = tts
         self._reply_voice: int | None = None
         self._resamplers: dict[int, rtc.AudioResampler] = {}
+        self._standby: _Attempt | None = None  # a hedge for the phrase being waited on
 
     async def _metrics_monitor_task(self, event_aiter: Any) -> None:
         async for _ in event_aiter:  # each voice reports its own metrics
@@ -140,12 +141,33 @@ class FailoverStream(lk_tts.SynthesizeStream):
             raise _AllVoicesFailed(text)
         if self._reply_voice is None:
             self._reply_voice = index
+        return self._launch(index, text)
+
+    def _launch(self, index: int, text: str) -> _Attempt:
         attempt = _Attempt(index=index, text=text)
         voice = self._failover.voices[index]
         policy = self._failover.policy
         timeout = max(self._failover.health[index].deadline, policy.last_resort_timeout)
         attempt.task = asyncio.create_task(attempt.produce(voice, timeout))
         return attempt
+
+    def _hedge_at(self, attempt: _Attempt, deadline: float) -> tuple[float, int] | None:
+        """When to start the phrase on the next voice too, and which voice (see
+        ``FailoverPolicy.hedge``); ``None``: no hedge for this phrase."""
+        failover = self._failover
+        if not failover.policy.hedge:
+            return None
+        nxt = failover.pick(exclude=frozenset({attempt.index}))
+        if nxt is None or nxt == attempt.index or not failover.health[nxt].available:
+            return None
+        lead = failover.health[nxt].p50 or failover.policy.initial_deadline / 2
+        p95 = failover.health[attempt.index].p95 or 0.0
+        return max(attempt.started_at + p95, deadline - lead), nxt
+
+    async def _drop_standby(self) -> None:
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            await standby.cancel()
 
     async def _play(self, attempt: _Attempt, emitter: lk_tts.AudioEmitter) -> None:
         voices = len(self._failover.voices)
@@ -167,10 +189,17 @@ class FailoverStream(lk_tts.SynthesizeStream):
                             raise _AllVoicesFailed(rest) from None
                         return
                     self._reply_voice = None
+                    standby, self._standby = self._standby, None
+                    if standby is not None and standby.text == rest:  # hedged: already asked
+                        self._reply_voice, attempt = standby.index, standby
+                        continue
+                    if standby is not None:
+                        await standby.cancel()
                     exclude = frozenset(tried) if len(tried) < voices else frozenset()
                     attempt = self._start(rest, exclude=exclude)
         finally:
             await attempt.cancel()  # a barge-in cancels the reply mid-phrase
+            await self._drop_standby()
 
     async def _forward(
         self, attempt: _Attempt, emitter: lk_tts.AudioEmitter, heard: _Heard, *, last_resort: bool
@@ -180,13 +209,19 @@ class FailoverStream(lk_tts.SynthesizeStream):
         # with no other voice left to try, a slow voice is better than silence
         wait_first = policy.last_resort_timeout if last_resort else health.deadline
         deadline = attempt.started_at + wait_first
+        hedge = None if last_resort else self._hedge_at(attempt, deadline)
         first = True
         while True:
-            wait = deadline - time.perf_counter() if first else policy.stall_timeout
+            until = deadline if hedge is None else min(deadline, hedge[0])
+            wait = until - time.perf_counter() if first else policy.stall_timeout
             try:
                 async with asyncio.timeout(max(0.0, wait)):
                     item = await attempt.frames.get()
             except TimeoutError:
+                if first and hedge is not None and time.perf_counter() < deadline:
+                    self._standby = self._launch(hedge[1], attempt.text)
+                    hedge = None
+                    continue
                 raise _VoiceFailed("no first audio in time" if first else "stalled") from None
             if item is _END:
                 if first:
@@ -198,6 +233,7 @@ class FailoverStream(lk_tts.SynthesizeStream):
             if first:
                 first = False
                 health.record_ttfb(time.perf_counter() - attempt.started_at)
+                await self._drop_standby()  # the serving voice spoke in time
             heard.add(item)
             for frame in self._resampled(attempt.index, item):
                 emitter.push_frame(frame)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -37,13 +38,27 @@ class WarningLog(logging.Handler):
     """Collects livekit and halfcascade warnings (and errors) while installed, and asyncio's
     (``Task/Future exception was never retrieved`` is an ERROR users see too)."""
 
+    _MAX_DETAILS = 20
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.records: list[_Entry] = []
+        self.error_details: list[str] = []
+        """The first distinct ERRORs in full: the message and the exception with where it
+        was raised (text only: a kept traceback would keep its frames alive)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         # only what is counted: a kept record (and its traceback) would keep objects alive
         self.records.append(_Entry(record.levelno, record.getMessage(), bool(record.exc_info)))
+        if record.levelno >= logging.ERROR and len(self.error_details) < self._MAX_DETAILS:
+            detail = record.getMessage()
+            exc = record.exc_info[1] if record.exc_info else None
+            if exc is not None:
+                where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+                at = f" at {where[0].filename}:{where[0].lineno}" if where else ""
+                detail += f" | {type(exc).__name__}: {exc}{at}"
+            if detail not in self.error_details:
+                self.error_details.append(detail)
 
     def counts(self) -> Counter[str]:
         """Every message (first 100 characters) and how often it was logged."""

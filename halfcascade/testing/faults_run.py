@@ -59,7 +59,8 @@ FAULTS: tuple[Fault, ...] = (
     "realtime_5xx",
 )
 _RATE = 24000
-_TURN_LIMIT = 15.0  # a reply not over by then is stuck
+_QUIET_LIMIT = 8.0  # a reply not over this long after the end of its audio is stuck
+_TURN_LIMIT = 90.0  # nor may one take longer than this, audio or not
 
 
 class _Tap(io.AudioOutput):
@@ -73,10 +74,12 @@ class _Tap(io.AudioOutput):
             sample_rate=next_in_chain.sample_rate,
         )
         self.starts: list[float] = []
+        self.pushed = 0.0  # seconds of audio passed on so far
         self._open = False
 
     async def capture_frame(self, frame: Any) -> None:
         await super().capture_frame(frame)
+        self.pushed += frame.duration
         if not self._open:
             self._open = True
             self.starts.append(time.perf_counter())
@@ -237,7 +240,7 @@ async def _turn(
         await standins.call("restore")
         await _after_drop(rig, pcm, i, dropped_at, report)
         return
-    done = handle is not None and await _finished(handle)
+    done = handle is not None and await _finished(rig, handle)
     await standins.call("restore")
     if handle is None or not done:
         report.stuck += handle is not None
@@ -265,7 +268,7 @@ async def _after_drop(rig: _Rig, pcm: Any, i: int, dropped_at: float, report: Fa
     await rig.standins.call("push", text=f"turn {i} again")
     await rig.mic.say(pcm)
     handle = await _next_handle(rig, handles)
-    if handle is None or not await _finished(handle):
+    if handle is None or not await _finished(rig, handle):
         report.stuck += handle is not None
         return
     played = [t for t in rig.tap.starts[segments:] if t > dropped_at + 0.3]
@@ -283,16 +286,23 @@ async def _next_handle(rig: _Rig, before: int) -> SpeechHandle | None:
     return rig.handles[-1]
 
 
-async def _finished(handle: SpeechHandle) -> bool:
+async def _finished(rig: _Rig, handle: SpeechHandle) -> bool:
+    """Whether the reply ends; ``False`` (stuck) when it is still not over ``_QUIET_LIMIT``
+    seconds after the audio it produced would have played out, or after ``_TURN_LIMIT``:
+    a long reply still playing is not stuck, a short one that stopped is."""
+    began, pushed = time.perf_counter(), rig.tap.pushed
+    waiter = asyncio.ensure_future(handle.wait_for_playout())
     try:
-        async with asyncio.timeout(_TURN_LIMIT):
-            await handle.wait_for_playout()
-    except TimeoutError:
-        return False
-    return True
+        while not (await asyncio.wait({waiter}, timeout=0.5))[0]:
+            elapsed = time.perf_counter() - began
+            if elapsed > _QUIET_LIMIT + rig.tap.pushed - pushed or elapsed > _TURN_LIMIT:
+                return False
+        return True
+    finally:
+        waiter.cancel()
 
 
 async def _quiet(rig: _Rig) -> None:
     for handle in list(rig.handles):
         if not handle.done():
-            await _finished(handle)
+            await _finished(rig, handle)

@@ -7,6 +7,7 @@ mid-reply); the fallback is the OpenAI TTS plugin.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -108,6 +109,37 @@ async def test_a_hung_primary_is_abandoned_then_restored_once_healthy() -> None:
         await r.turn()
         assert len(r.el.contexts) > contexts  # the primary speaks again
         assert len(r.backup.requests) >= backup_requests
+
+
+@pytest.mark.parametrize("hedge", [True, False])
+async def test_a_late_phrase_is_already_asked_of_the_next_voice_when_its_deadline_passes(
+    hedge: bool,
+) -> None:
+    async with rig(FailoverPolicy(hedge=hedge, probe_interval=60)) as r:
+        failed_at: list[float] = []
+        r.tts.on("tts_availability_changed", lambda ev: failed_at.append(time.perf_counter()))
+        r.proxy.mode = "hang"
+        r.proxy.hang_all()
+        assert await r.turn() > 2.0
+        first_ask = min(q.arrived_at for q in r.backup.requests)
+        assert len(failed_at) == 1  # the primary missed its deadline once, then was down
+        if hedge:  # the first phrase reached the fallback before the primary's deadline
+            assert first_ask < failed_at[0]
+        else:  # only once the deadline passed
+            assert first_ask > failed_at[0]
+        # hedged or not, the fallback was asked for every word once: none lost or repeated
+        assert words(" ".join(q.text for q in r.backup.requests)) == words(REPLY)
+
+
+async def test_a_primary_that_speaks_in_time_cancels_its_hedge() -> None:
+    async with rig(FailoverPolicy(min_samples=1)) as r:
+        await r.turn()  # measured: the primary's p95 and the deadline
+        # late (past the hedge point, p95 + 0.125 s here) but inside the deadline (p95 + 0.5)
+        r.proxy.delay = r.tts.health[0].deadline - 0.3
+        await r.turn()
+        assert r.backup.requests  # hedged: the fallback was asked too
+        assert r.tts.health[0].available and r.tts.failovers == 0
+        assert r.tts.health[1].p50 is None  # and never heard: its requests were dropped
 
 
 async def test_a_reply_cut_mid_way_is_finished_by_the_fallback_without_lost_words() -> None:

@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds before the RSS baseline (default: 20%% of the run, <= 60)",
     )
+    p.add_argument(
+        "--session-turns",
+        type=int,
+        default=None,
+        help="end each session after this many turns and start a new one in its place "
+        "(users coming and going; default: every session lasts the whole run)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default=None, help="also write the JSON report here")
     return p
@@ -98,6 +105,8 @@ class _Samples:
 async def _soak(args: argparse.Namespace) -> dict[str, Any]:
     if args.sessions < 1:
         raise SystemExit("--sessions must be >= 1")
+    if args.session_turns is not None and args.session_turns < 1:
+        raise SystemExit("--session-turns must be >= 1")
     began = time.perf_counter()
     until = began + args.minutes * 60 if args.minutes > 0 else None
     total = FaultReport()
@@ -123,6 +132,7 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
                         until=until,
                         report=reports[i],
                         host=hosts[i % len(hosts)],
+                        session_turns=args.session_turns,
                     )
                     for i, (steps, kinds, avatar) in enumerate(plans)
                 )
@@ -254,6 +264,8 @@ def _result(
         miss.append(f"{samples.memory['lost']} acknowledged memory writes lost")
     return {
         "sessions": args.sessions,
+        "session_turns": args.session_turns,
+        "sessions_run": r.sessions,
         "seconds": round(elapsed, 1),
         "turns": r.turns,
         "faults": dict(Counter(r.faults)),

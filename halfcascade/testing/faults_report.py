@@ -87,6 +87,7 @@ class FaultReport:
     """What one or more runs saw."""
 
     turns: int = 0
+    sessions: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     stuck: int = 0
     silent: int = 0
@@ -110,6 +111,7 @@ class FaultReport:
     def merge(self, other: FaultReport) -> None:
         """Add ``other``'s counts to this report."""
         self.turns += other.turns
+        self.sessions += other.sessions
         self.faults.update(other.faults)
         self.stuck += other.stuck
         self.silent += other.silent

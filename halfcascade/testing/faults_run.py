@@ -127,19 +127,28 @@ async def run_faults(
     until: float | None = None,
     report: FaultReport | None = None,
     host: StandInHost | None = None,
+    session_turns: int | None = None,
 ) -> FaultReport:
     """Drive one session through ``steps`` turns, each a random choice from ``faults``
     (stopping early at ``until``, a ``time.perf_counter()`` reading); counts go to
     ``report`` (a new one by default) as they happen. ``host`` holds the stand-ins (by
-    default a new one for this run)."""
+    default a new one for this run). With ``session_turns``, each session ends after that
+    many turns and a new one takes its place (users come and go), until ``steps``."""
+    if session_turns is not None and session_turns < 1:
+        raise ValueError(f"session_turns must be >= 1, got {session_turns}")
     rng = random.Random(seed)
     report = report if report is not None else FaultReport()
     async with AsyncExitStack() as stack:
         if host is None:
             host = await stack.enter_async_context(StandInHost())
         standins = await stack.enter_async_context(host.rig(seed=seed))
-        rig = await stack.enter_async_context(_rig(standins, avatar=avatar))
-        await _drive(rig, rng, steps, faults, until, report)
+        done = 0
+        while done < steps and (until is None or time.perf_counter() < until):
+            n = min(steps - done, session_turns or steps)
+            async with _rig(standins, avatar=avatar) as rig:
+                report.sessions += 1
+                await _drive(rig, rng, n, faults, until, report, first=done)
+            done += n
     return report
 
 
@@ -150,9 +159,11 @@ async def _drive(
     faults: Sequence[Fault],
     until: float | None,
     report: FaultReport,
+    *,
+    first: int = 0,
 ) -> None:
     utterance = synthetic_voice("hey there", _RATE)
-    for i in range(steps):
+    for i in range(first, first + steps):
         if until is not None and time.perf_counter() >= until:
             break
         kind = rng.choice(list(faults))

@@ -59,3 +59,14 @@ async def test_failed_responses_leave_no_unretrieved_error_behind() -> None:
     assert report.turns == 3 and report.stuck == 0
     assert not [m for m in log.counts() if "never retrieved" in m]
     assert log.tracebacks() == 0
+
+
+@pytest.mark.timeout(300)
+async def test_sessions_that_come_and_go_on_the_same_stand_ins() -> None:
+    with WarningLog() as log:
+        report = await run_faults(steps=4, seed=6, faults=("plain", "barge_in"), session_turns=2)
+    assert report.turns == 4 and report.sessions == 2
+    assert report.stuck == report.silent == 0
+    assert dict(log.lifecycle()) == {} and log.tracebacks() == 0
+    with pytest.raises(ValueError, match="session_turns"):
+        await run_faults(steps=1, seed=1, session_turns=0)

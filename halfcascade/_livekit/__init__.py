@@ -91,6 +91,7 @@ INTERNALS: tuple[Internal, ...] = (
     # realtime input chunking and model options
     Internal(f"{_OAI_RT}:RealtimeSession", "_bstream", "halfcascade.brain._chunked"),
     Internal(f"{_OAI_RT}:RealtimeSession", "_current_generation", "halfcascade.brain._chunked"),
+    Internal(f"{_OAI_RT}:RealtimeSession", "_create_ws_conn", "halfcascade.brain._liveness"),
     Internal(
         f"{_AGENTS}.llm._realtime.openai:_ResponseGeneration",
         "_done_fut",

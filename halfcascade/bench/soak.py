@@ -287,6 +287,11 @@ def _result(
             "p50": _p(r.recovery_times, 50),
             "p95": _p(r.recovery_times, 95),
         },
+        "stall_recovery_time": {
+            "n": len(r.stall_recovery_times),
+            "p50": _p(r.stall_recovery_times, 50),
+            "max": round(max(r.stall_recovery_times), 3) if r.stall_recovery_times else None,
+        },
         "turns_after_drop": {"answered": r.answered_after_drop, "total": r.turns_after_drop},
         "ttfa": {
             "n": len(r.ttfa),

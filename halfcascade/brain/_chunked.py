@@ -17,6 +17,8 @@ from livekit import rtc
 from livekit.agents import utils
 from livekit.plugins.openai import realtime
 
+from ._liveness import SocketWatchdog
+
 __all__ = ["ChunkedRealtimeModel"]
 
 _RATE = 24000
@@ -26,9 +28,18 @@ logger = logging.getLogger("halfcascade.brain")
 class ChunkedRealtimeModel(realtime.RealtimeModel):
     """A ``RealtimeModel`` whose sessions send ``input_chunk_ms`` of audio per message."""
 
-    def __init__(self, *, input_chunk_ms: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        input_chunk_ms: int,
+        stall_timeout: float | None = None,
+        server_turns: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._input_samples = _RATE * input_chunk_ms // 1000
+        self._stall_timeout = stall_timeout
+        self._server_turns = server_turns
         self._ready_callbacks: list[Callable[[float], None]] = []
         self._speech_end_callbacks: list[Callable[[float], None]] = []
 
@@ -67,6 +78,20 @@ class ChunkedRealtimeModel(realtime.RealtimeModel):
 
         sess.on("openai_server_event_received", on_event)
         sess.on("generation_created", lambda _ev: _observe_outcome(sess))
+        if self._stall_timeout is not None:
+            dog = SocketWatchdog(
+                sess,
+                stall_timeout=self._stall_timeout,
+                server_turns=self._server_turns and not turn_detection_disabled,
+            )
+            clock.listener = dog.sent
+            close = sess.aclose
+
+            async def aclose() -> None:
+                await dog.aclose()
+                await close()
+
+            sess.aclose = aclose  # type: ignore[method-assign]
         return sess
 
 
@@ -123,6 +148,7 @@ class _InputClock:
         # only the look-back window is ever read: keep that, plus a margin
         chunks = self._LOOKBACK_MS * _RATE // 1000 // max(1, chunk_samples)
         self._sent: deque[tuple[int, float, float]] = deque(maxlen=chunks + 50)
+        self.listener: Callable[[float], None] | None = None
 
     def reset(self) -> None:
         self._samples = 0
@@ -134,6 +160,8 @@ class _InputClock:
         rms = float(np.sqrt(np.dot(x, x) / len(x))) if len(x) else 0.0
         db = 20.0 * float(np.log10(max(rms, 1.0) / 32768.0))
         self._sent.append((self._samples, time.time(), db))
+        if self.listener is not None:
+            self.listener(db)
 
     def sent_at(self, audio_ms: int) -> float | None:
         """When the last voiced chunk at or before ``audio_ms`` was sent."""

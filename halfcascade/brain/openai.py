@@ -41,6 +41,10 @@ class OpenAIBrain:
         input_chunk_ms: how much user audio is sent per websocket message. livekit sends
             100 ms chunks, so the server hears the end of speech 50 ms late on average;
             20 ms (one WebRTC packet) keeps that to 10 ms for 50 small messages a second.
+        stall_timeout: seconds of silence from the service, where it always answers (a
+            response under way, or the user's voice sent with server turn detection on),
+            before the socket is taken as stalled and reconnected; livekit only notices a
+            socket that closes. ``None`` turns the watchdog off.
         api_key: defaults to ``OPENAI_API_KEY``.
         base_url: defaults to ``OPENAI_BASE_URL``, else OpenAI's; http(s) URLs are fine.
     """
@@ -52,6 +56,7 @@ class OpenAIBrain:
     transcription_model: str | None = "gpt-4o-mini-transcribe"
     noise_reduction: Literal["near_field", "far_field"] | None = None
     input_chunk_ms: int = 20
+    stall_timeout: float | None = 5.0
     api_key: str | None = None
     base_url: str | None = None
 
@@ -70,6 +75,10 @@ class OpenAIBrain:
             raise ConfigError("OpenAIBrain.input_chunk_ms must be 10, 20, ... or 100")
         if not 100 <= self.silence_ms <= 5000:
             raise ConfigError("OpenAIBrain.silence_ms must be between 100 and 5000")
+        if self.stall_timeout is not None and not 1.0 <= self.stall_timeout <= 60.0:
+            raise ConfigError(
+                "OpenAIBrain.stall_timeout must be between 1 and 60 seconds (None: off)"
+            )
 
     def missing_credentials(self) -> list[str]:
         """Environment variables still needed (empty when the key is known)."""
@@ -108,6 +117,8 @@ class OpenAIBrain:
         noise = NoiseReduction(type=self.noise_reduction) if self.noise_reduction else None
         return ChunkedRealtimeModel(
             input_chunk_ms=self.input_chunk_ms,
+            stall_timeout=self.stall_timeout,
+            server_turns=turn is not None,
             model=self.model,
             modalities=["text"],
             turn_detection=turn,

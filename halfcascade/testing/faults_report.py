@@ -101,6 +101,8 @@ class FaultReport:
     """Plain turns: the reply's first text -> its first audio (seconds)."""
     recovery_times: list[float] = field(default_factory=list)
     """Realtime drops: the drop -> the next reply's first audio (seconds)."""
+    stall_recovery_times: list[float] = field(default_factory=list)
+    """Realtime stalls: the stall -> the first audio of the reply to the repeated words."""
     ttfa: list[float] = field(default_factory=list)
     """Plain turns: the user's last word -> the reply's first audio (seconds)."""
     ttfa_at: list[float] = field(default_factory=list)
@@ -124,6 +126,7 @@ class FaultReport:
         self.down_delays += other.down_delays
         self.text_to_audio += other.text_to_audio
         self.recovery_times += other.recovery_times
+        self.stall_recovery_times += other.stall_recovery_times
         self.ttfa += other.ttfa
         self.ttfa_at += other.ttfa_at
         self.answered_after_drop += other.answered_after_drop

@@ -45,6 +45,7 @@ Fault = Literal[
     "tts_drop",
     "tts_stall",
     "realtime_drop",
+    "realtime_stall",
     "realtime_5xx",
 ]
 #: Every fault kind (``barge_in`` is a randomized barge-in, ``plain`` a turn left to end).
@@ -56,9 +57,11 @@ FAULTS: tuple[Fault, ...] = (
     "tts_drop",
     "tts_stall",
     "realtime_drop",
+    "realtime_stall",
     "realtime_5xx",
 )
 _RATE = 24000
+_REALTIME_CUTS = ("realtime_drop", "realtime_stall")  # the realtime socket cut mid-reply
 _QUIET_LIMIT = 8.0  # a reply not over this long after the end of its audio is stuck
 _TURN_LIMIT = 90.0  # nor may one take longer than this, audio or not
 
@@ -243,20 +246,20 @@ async def _turn(
     spoke_at = await rig.mic.say(pcm)
     handle = await _next_handle(rig, handles)
     dropped_at: float | None = None
-    if handle is not None and kind in ("tts_drop", "tts_stall", "realtime_drop"):
+    if handle is not None and kind in ("tts_drop", "tts_stall", *_REALTIME_CUTS):
         await asyncio.sleep(rng.uniform(0.1, 0.8))
         dropped_at = time.perf_counter()
         await standins.call("mid_reply", kind=kind)
-    if dropped_at is not None and kind == "realtime_drop":
+    if dropped_at is not None and kind in _REALTIME_CUTS:
         await standins.call("restore")
-        await _after_drop(rig, pcm, i, dropped_at, report)
+        await _after_drop(rig, pcm, i, dropped_at, report, stalled=kind == "realtime_stall")
         return
     done = handle is not None and await _finished(rig, handle)
     await standins.call("restore")
     if handle is None or not done:
         report.stuck += handle is not None
         # a failed realtime response has no text: nothing to speak, not a silent voice
-        report.silent += handle is None and kind not in ("realtime_drop", "realtime_5xx")
+        report.silent += handle is None and kind not in (*_REALTIME_CUTS, "realtime_5xx")
     played = rig.tap.starts[segments:]
     if handle is not None and done and not handle.interrupted and not played:
         report.silent += kind != "realtime_5xx"
@@ -272,20 +275,32 @@ async def _turn(
         report.ttfa_at.append(spoke_at)
 
 
-async def _after_drop(rig: _Rig, pcm: Any, i: int, dropped_at: float, report: FaultReport) -> None:
-    """The user speaks again at once (over what is left of the reply); is it answered?"""
-    handles, segments = rig.created, len(rig.tap.starts)
+async def _after_drop(
+    rig: _Rig, pcm: Any, i: int, dropped_at: float, report: FaultReport, *, stalled: bool
+) -> None:
+    """The user speaks again at once (over what is left of the reply); is it answered?
+
+    After a stall the first words go into the dead socket (the watchdog has not shut it
+    yet), so the user, hearing nothing, says them once more, as people do."""
     report.turns_after_drop += 1
-    await rig.standins.call("push", text=f"turn {i} again")
-    await rig.mic.say(pcm)
-    handle = await _next_handle(rig, handles)
-    if handle is None or not await _finished(rig, handle):
-        report.stuck += handle is not None
-        return
-    played = [t for t in rig.tap.starts[segments:] if t > dropped_at + 0.3]
-    if played:
-        report.answered_after_drop += 1
-        report.recovery_times.append(played[-1] - dropped_at)
+    for _ in range(2 if stalled else 1):
+        handles, segments = rig.created, len(rig.tap.starts)
+        await rig.standins.call("push", text=f"turn {i} again")
+        await rig.mic.say(pcm)
+        handle = await _next_handle(rig, handles)
+        if handle is None:
+            continue
+        if not await _finished(rig, handle):
+            report.stuck += 1
+            return
+        played = [t for t in rig.tap.starts[segments:] if t > dropped_at + 0.3]
+        if played:
+            report.answered_after_drop += 1
+            if stalled:
+                report.stall_recovery_times.append(played[-1] - dropped_at)
+            else:
+                report.recovery_times.append(played[-1] - dropped_at)
+            return
 
 
 async def _next_handle(rig: _Rig, before: int) -> SpeechHandle | None:

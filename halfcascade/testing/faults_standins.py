@@ -101,6 +101,7 @@ class StandIns:
         elif op == "prune":
             self.rt.received.clear()
             self.rt.sent.clear()
+            self.rt_proxy.drop_hung()  # a stalled realtime socket the client gave up on
         else:
             raise ValueError(f"unknown operation {op!r}")
         return None
@@ -128,6 +129,8 @@ class StandIns:
             self.el_proxy.hang_all()
         elif kind == "realtime_drop":
             self.rt_proxy.drop_all()
+        elif kind == "realtime_stall":  # open, silent both ways: a half-open connection
+            self.rt_proxy.hang_all()
 
     def restore(self) -> None:
         """Every switch back to normal."""

@@ -49,6 +49,18 @@ async def test_realtime_drops_are_all_answered_and_logged_without_traceback() ->
 
 
 @pytest.mark.timeout(300)
+async def test_a_stalled_realtime_socket_is_noticed_and_the_repeated_words_answered() -> None:
+    # the socket stays open and silent both ways (half-open TCP): livekit alone never
+    # notices; the watchdog probes, then shuts it down, and livekit reconnects
+    with WarningLog() as log:
+        report = await run_faults(steps=2, seed=4, faults=("realtime_stall",))
+    assert report.turns_after_drop == 2 and report.answered_after_drop == 2
+    assert len(report.stall_recovery_times) == 2 and report.stuck == 0
+    assert log.counts()["realtime connection stalled, reconnecting"] == 2
+    assert log.tracebacks() == 0
+
+
+@pytest.mark.timeout(300)
 async def test_failed_responses_leave_no_unretrieved_error_behind() -> None:
     # livekit sets a failed response's future to an error nobody awaits; collected, it
     # would log "Future exception was never retrieved" at ERROR with a traceback

@@ -41,5 +41,5 @@ async def test_bad_requests_and_a_dead_child_raise_naming_what_failed() -> None:
         with pytest.raises(StandInError, match="unknown operation 'explode'"):
             await rig.call("explode")
         os.kill(await host.call("ping"), signal.SIGKILL)
-        with pytest.raises(StandInError, match="exited|not running"):
+        with pytest.raises(StandInError, match=r"exited|not running"):
             await rig.call("restore")

@@ -63,6 +63,7 @@ _GOOGLE_RT = "livekit.plugins.google.realtime.realtime_api"
 INTERNALS: tuple[Internal, ...] = (
     # worker start-up (halfcascade._livekit.worker)
     Internal(f"{_AGENTS}:JobContext", "_info", "halfcascade._livekit.worker"),
+    Internal(f"{_AGENTS}:JobContext", "_info", "halfcascade._livekit.job"),
     Internal(f"{_AGENTS}:AgentServer", "_preload_modules", "halfcascade._livekit.worker"),
     Internal(f"{_AGENTS}.utils.http_context", "_create_ssl_context", "halfcascade._livekit.worker"),
     # session and avatar output (halfcascade._livekit.session)
@@ -73,6 +74,11 @@ INTERNALS: tuple[Internal, ...] = (
         "halfcascade._livekit.session",
     ),
     Internal(f"{_AGENTS}:AgentSession", "_recorded_events", "halfcascade.session"),
+    Internal(
+        f"{_AGENTS}.voice.avatar:DataStreamAudioOutput",
+        "_started",
+        "halfcascade._livekit.datastream",
+    ),
     # the avatar track at the avatar's own frame rate (halfcascade._livekit.avatar_runner)
     *(
         Internal(f"{_AGENTS}.voice.avatar:AvatarRunner", name, "halfcascade._livekit.avatar_runner")

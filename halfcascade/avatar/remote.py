@@ -27,6 +27,7 @@ from livekit.agents.voice import io
 from livekit.agents.voice.avatar import AvatarSession, DataStreamAudioOutput
 
 from .._env import env_value
+from .._livekit.datastream import forget_departed_avatar
 from .._livekit.session import wait_for_playback_start
 from .fallback import RoomAudioOutput
 from .lifecycle import RemotePlaybackGuard
@@ -145,6 +146,7 @@ class RemoteAvatarLink:
         self._session, self._room = session, room
         self.plugin = plugin
         self.output = RemotePlaybackGuard(sink, start_timeout=start_timeout)
+        self._sink = sink
         self.fallback: RoomAudioOutput | None = None
         self._closed = False
         room.on("participant_disconnected", self._on_left)
@@ -170,6 +172,7 @@ class RemoteAvatarLink:
     def replace(self, plugin: AvatarSession[Any], sink: io.AudioOutput) -> None:
         """Switch to a new avatar session's output (Runway renewal)."""
         self.plugin = plugin
+        self._sink = sink
         self.output.swap_sink(sink)
 
     def _on_left(self, participant: rtc.RemoteParticipant) -> None:
@@ -179,6 +182,8 @@ class RemoteAvatarLink:
             "avatar left the room; continuing audio-only",
             extra={"provider": self.plugin.provider, "identity": participant.identity},
         )
+        # the avatar cannot be told to clear: the swap below would send it an RPC that fails
+        forget_departed_avatar(self._sink)
         self.fallback = RoomAudioOutput(self._room, sample_rate=self.output.sample_rate or 24000)
         self.output.swap_sink(self.fallback)
 

@@ -18,7 +18,9 @@ in the defaults that cost latency or silently do nothing on this path:
   livekit records every event forever, each ``session_usage_updated`` is a deep copy of
   the whole usage so far, and each recorded ``speech_created`` keeps its reply's
   ``SpeechHandle`` (tasks, futures, chat items) alive, so a long session grew by about ten
-  events and tens of kB per turn.
+  events and tens of kB per turn;
+- with ``OpenAIBrain``, the conversation the model reads is kept to its latest
+  ``context_items`` (60) between turns (:class:`~halfcascade.brain.context_window.ContextWindow`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from livekit.agents.voice.events import AgentEvent, EventTypes
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from ._env import require_all
-from .brain import Brain, build_brain, missing_brain_credentials, resolve_brain
+from .brain import Brain, OpenAIBrain, build_brain, missing_brain_credentials, resolve_brain
+from .brain.context_window import ContextWindow
 from .errors import ConfigError
 from .latency import LatencyTracker, StartupTracker
 from .speech.failover import FailoverPolicy
@@ -187,6 +190,9 @@ class Session(AgentSession[Any]):
         self.startup = startup or StartupTracker()
         """The job's start-up timeline."""
         self.startup.watch(self, self.latency)
+        items = brain_cfg.context_items if isinstance(brain_cfg, OpenAIBrain) else None
+        self.context_window = ContextWindow(self, items) if items is not None else None
+        """Keeps the realtime conversation to ``OpenAIBrain(context_items=...)`` items."""
 
     def emit(self, event: EventTypes, arg: AgentEvent) -> None:
         """livekit's ``emit``; the session's event record (livekit's session report) keeps

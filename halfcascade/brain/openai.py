@@ -45,6 +45,12 @@ class OpenAIBrain:
             response under way, or the user's voice sent with server turn detection on),
             before the socket is taken as stalled and reconnected; livekit only notices a
             socket that closes. ``None`` turns the watchdog off.
+        context_items: how many of the latest conversation items (user turns, replies,
+            tool calls) the service keeps: beyond that plus a quarter, the oldest are
+            deleted between turns, on the service and in livekit's copies
+            (:class:`~halfcascade.brain.context_window.ContextWindow`); every reply reads
+            the whole conversation, so a long session otherwise costs more per reply and
+            keeps growing. ``None`` keeps everything.
         api_key: defaults to ``OPENAI_API_KEY``.
         base_url: defaults to ``OPENAI_BASE_URL``, else OpenAI's; http(s) URLs are fine.
     """
@@ -57,6 +63,7 @@ class OpenAIBrain:
     noise_reduction: Literal["near_field", "far_field"] | None = None
     input_chunk_ms: int = 20
     stall_timeout: float | None = 5.0
+    context_items: int | None = 60
     api_key: str | None = None
     base_url: str | None = None
 
@@ -78,6 +85,11 @@ class OpenAIBrain:
         if self.stall_timeout is not None and not 1.0 <= self.stall_timeout <= 60.0:
             raise ConfigError(
                 "OpenAIBrain.stall_timeout must be between 1 and 60 seconds (None: off)"
+            )
+
+        if self.context_items is not None and self.context_items < 4:
+            raise ConfigError(
+                "OpenAIBrain.context_items must be at least 4 (None keeps the whole conversation)"
             )
 
     def missing_credentials(self) -> list[str]:

@@ -6,17 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from _realtime_stack import standin_session
 from livekit.agents.utils import http_context
 
-from halfcascade import Agent, ElevenLabsVoice, OpenAIBrain, Session
+from halfcascade import Agent, OpenAIBrain
 from halfcascade.errors import ConfigError
-from halfcascade.testing import (
-    ElevenLabsServer,
-    MicrophoneInput,
-    RealtimeServer,
-    SpeakerOutput,
-    synthetic_voice,
-)
+from halfcascade.testing import ElevenLabsServer, RealtimeServer, synthetic_voice
 from halfcascade.testing.faults_run import WarningLog
 
 pytestmark = pytest.mark.contract
@@ -31,18 +26,9 @@ async def test_a_long_conversation_is_trimmed_between_turns_on_the_service_too()
             RealtimeServer(reply="Woof, I hear you!") as rt,
             ElevenLabsServer() as tts,
         ):
-            session = Session(
-                brain=OpenAIBrain(
-                    base_url=rt.base_url,
-                    api_key="test",
-                    turn_detection="server_vad",
-                    silence_ms=200,
-                    context_items=4,
-                ),
-                voice=ElevenLabsVoice(base_url=tts.base_url, api_key="test"),
+            session, mic, speaker = standin_session(
+                rt, tts.base_url, turn_detection="server_vad", silence_ms=200, context_items=4
             )
-            mic, speaker = MicrophoneInput(), SpeakerOutput()
-            session.input.audio, session.output.audio = mic, speaker
             agent = Agent(instructions="You are a dog.", style=None)
             await session.start(agent)
             try:
@@ -79,18 +65,9 @@ async def test_without_a_window_the_conversation_is_kept_whole() -> None:
         RealtimeServer(reply="Woof!") as rt,
         ElevenLabsServer() as tts,
     ):
-        session = Session(
-            brain=OpenAIBrain(
-                base_url=rt.base_url,
-                api_key="test",
-                turn_detection="server_vad",
-                silence_ms=200,
-                context_items=None,
-            ),
-            voice=ElevenLabsVoice(base_url=tts.base_url, api_key="test"),
+        session, mic, speaker = standin_session(
+            rt, tts.base_url, turn_detection="server_vad", silence_ms=200, context_items=None
         )
-        mic, speaker = MicrophoneInput(), SpeakerOutput()
-        session.input.audio, session.output.audio = mic, speaker
         await session.start(Agent(instructions="You are a dog.", style=None))
         try:
             for turn in range(4):

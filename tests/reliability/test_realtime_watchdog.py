@@ -6,17 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from _realtime_stack import standin_session
 from livekit.agents.utils import http_context
 
-from halfcascade import Agent, ElevenLabsVoice, OpenAIBrain, Session
+from halfcascade import Agent, OpenAIBrain
 from halfcascade.errors import ConfigError
-from halfcascade.testing import (
-    ElevenLabsServer,
-    MicrophoneInput,
-    RealtimeServer,
-    SpeakerOutput,
-    synthetic_voice,
-)
+from halfcascade.testing import ElevenLabsServer, RealtimeServer, synthetic_voice
 from halfcascade.testing.faults_run import WarningLog
 
 pytestmark = pytest.mark.contract
@@ -30,18 +25,9 @@ async def test_a_slow_first_token_is_probed_not_reconnected() -> None:
             RealtimeServer(reply="Hi there, friend!", ttft=3.0) as rt,
             ElevenLabsServer() as tts,
         ):
-            session = Session(
-                brain=OpenAIBrain(
-                    base_url=rt.base_url,
-                    api_key="test",
-                    turn_detection="server_vad",
-                    silence_ms=200,
-                    stall_timeout=2.0,
-                ),
-                voice=ElevenLabsVoice(base_url=tts.base_url, api_key="test"),
+            session, mic, speaker = standin_session(
+                rt, tts.base_url, turn_detection="server_vad", silence_ms=200, stall_timeout=2.0
             )
-            mic, speaker = MicrophoneInput(), SpeakerOutput()
-            session.input.audio, session.output.audio = mic, speaker
             await session.start(Agent(instructions="You are a dog.", style=None))
             try:
                 await mic.say(synthetic_voice("hey there", 24000))

@@ -62,7 +62,7 @@ FAULTS: tuple[Fault, ...] = (
 )
 _RATE = 24000
 _REALTIME_CUTS = ("realtime_drop", "realtime_stall")  # the realtime socket cut mid-reply
-_QUIET_LIMIT = 8.0  # a reply not over this long after the end of its audio is stuck
+_QUIET_LIMIT = 8.0  # a reply not over this long after its audio would have played out is stuck
 _TURN_LIMIT = 90.0  # nor may one take longer than this, audio or not
 
 
@@ -77,12 +77,12 @@ class _Tap(io.AudioOutput):
             sample_rate=next_in_chain.sample_rate,
         )
         self.starts: list[float] = []
-        self.pushed = 0.0  # seconds of audio passed on so far
+        self.played_out_at = 0.0  # when the audio passed on so far has played, in real time
         self._open = False
 
     async def capture_frame(self, frame: Any) -> None:
         await super().capture_frame(frame)
-        self.pushed += frame.duration
+        self.played_out_at = max(self.played_out_at, time.perf_counter()) + frame.duration
         if not self._open:
             self._open = True
             self.starts.append(time.perf_counter())
@@ -96,6 +96,7 @@ class _Tap(io.AudioOutput):
         self.next_in_chain.flush()
 
     def clear_buffer(self) -> None:
+        self.played_out_at = min(self.played_out_at, time.perf_counter())  # dropped, unplayed
         assert self.next_in_chain is not None
         self.next_in_chain.clear_buffer()
 
@@ -314,14 +315,16 @@ async def _next_handle(rig: _Rig, before: int) -> SpeechHandle | None:
 
 async def _finished(rig: _Rig, handle: SpeechHandle) -> bool:
     """Whether the reply ends; ``False`` (stuck) when it is still not over ``_QUIET_LIMIT``
-    seconds after the audio it produced would have played out, or after ``_TURN_LIMIT``:
-    a long reply still playing is not stuck, a short one that stopped is."""
-    began, pushed = time.perf_counter(), rig.tap.pushed
+    seconds after all the audio it produced would have played out in real time (audio a
+    fast voice passed on in a burst included), or after ``_TURN_LIMIT``: a long reply still
+    playing is not stuck, a short one that stopped is."""
+    began = time.perf_counter()
     waiter = asyncio.ensure_future(handle.wait_for_playout())
     try:
         while not (await asyncio.wait({waiter}, timeout=0.5))[0]:
-            elapsed = time.perf_counter() - began
-            if elapsed > _QUIET_LIMIT + rig.tap.pushed - pushed or elapsed > _TURN_LIMIT:
+            now = time.perf_counter()
+            quiet_since = max(began, rig.tap.played_out_at)
+            if now - quiet_since > _QUIET_LIMIT or now - began > _TURN_LIMIT:
                 return False
         return True
     finally:

@@ -9,6 +9,11 @@ figures and every target missed; the exit status is 1 on any miss::
 
     halfcascade bench soak --sessions 20 --minutes 10            # the soak target
     halfcascade bench soak --minutes 0 --barge-ins 1000 --faults-per-kind 200   # the counts
+
+Like a livekit job process (whose forkserver imports the agent's libraries, collects and
+calls ``gc.freeze()`` before forking jobs), the soak freezes what its imports created before
+the sessions start (``--no-gc-freeze`` leaves them in the collector's reach). The report's
+``timeline`` gives TTFA, RSS and full collections minute by minute.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 
 from ..testing.faults_host import StandInHost
 from ..testing.faults_run import FAULTS, Fault, FaultReport, WarningLog, run_faults
+from .soak_timeline import GcPauses, timeline
 
 __all__ = ["main"]
 
@@ -90,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
         help="end each session after this many turns and start a new one in its place "
         "(users coming and going; default: every session lasts the whole run)",
     )
+    p.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="leave the imported libraries in the collector's reach (livekit's worker freezes "
+        "them in its forkserver before any job starts; see the module notes)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default=None, help="also write the JSON report here")
     return p
@@ -100,6 +112,8 @@ class _Samples:
     rss: list[tuple[float, int]] = field(default_factory=list)
     memory: dict[str, Any] = field(default_factory=dict)
     stand_ins: list[dict[str, Any]] = field(default_factory=list)
+    gc: GcPauses = field(default_factory=GcPauses)
+    began: float = 0.0
 
 
 async def _soak(args: argparse.Namespace) -> dict[str, Any]:
@@ -110,11 +124,13 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     until = began + args.minutes * 60 if args.minutes > 0 else None
     total = FaultReport()
-    samples = _Samples()
+    samples = _Samples(began=began)
     plans = _plans(args)
     stop = asyncio.Event()
     hosts = [StandInHost() for _ in range(-(-args.sessions // SESSIONS_PER_HOST))]
-    with WarningLog() as log:
+    if not args.no_gc_freeze:
+        _freeze_imports()
+    with WarningLog() as log, samples.gc:
         async with contextlib.AsyncExitStack() as stack:
             for host in hosts:
                 await stack.enter_async_context(host)
@@ -145,6 +161,23 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
     elapsed = time.perf_counter() - began
     warmup = args.warmup if args.warmup is not None else min(60.0, 0.2 * elapsed)
     return _result(args, total, log, samples, elapsed, warmup)
+
+
+def _freeze_imports() -> None:
+    """What livekit's worker does before any job (``livekit.agents.ipc._preload_freeze``):
+    import what a session runs on, collect, and freeze, so a full collection no longer walks
+    the libraries' objects (a soak process that skips it pauses every session for ~250 ms
+    per full collection, which is not what a job process does)."""
+    import gc
+
+    from ..agent import Agent  # noqa: F401
+    from ..avatar import LocalAvatar  # noqa: F401
+    from ..brain import OpenAIBrain  # noqa: F401
+    from ..session import Session  # noqa: F401
+    from ..speech import ElevenLabsVoice, OpenAIVoice  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
 
 
 def _plans(args: argparse.Namespace) -> list[tuple[int, tuple[Fault, ...], bool]]:
@@ -305,6 +338,13 @@ def _result(
             "max_mb": round(max(v for _, v in samples.rss) / 2**20, 1) if samples.rss else None,
         },
         "memory": samples.memory,
+        "gc": samples.gc.summary(),
+        "timeline": timeline(
+            samples.began,
+            list(zip(r.ttfa_at, r.ttfa, strict=True)),
+            samples.rss,
+            samples.gc.pauses,
+        ),
         "stand_ins": {
             "processes": len(samples.stand_ins),
             "rss_mb": [round(s["rss"] / 2**20, 1) for s in samples.stand_ins],

@@ -64,23 +64,21 @@ def timeline(
     ttfa: Sequence[tuple[float, float]],
     rss: Sequence[tuple[float, int]],
     gc_pauses: Sequence[tuple[float, int, float]],
-    *,
-    step: float = 60.0,
 ) -> list[dict[str, Any]]:
-    """Per ``step`` seconds from ``began``: plain turns' TTFA p50/p95, RSS at the step's end
-    (MB) and full collections with their longest pause."""
+    """Per minute from ``began``: plain turns' TTFA p50/p95, RSS at the minute's end (MB)
+    and full collections with their longest pause."""
     ends = [t for t, _ in ttfa] + [t for t, _ in rss] + [t for t, _, _ in gc_pauses]
     if not ends:
         return []
     rows = []
-    for k in range(int((max(ends) - began) // step) + 1):
-        lo, hi = began + k * step, began + (k + 1) * step
+    for k in range(int((max(ends) - began) // 60) + 1):
+        lo, hi = began + k * 60, began + (k + 1) * 60
         window = [v for t, v in ttfa if lo <= t < hi]
         mem = [v for t, v in rss if lo <= t < hi]
         full = [p for t, g, p in gc_pauses if g == 2 and lo <= t < hi]
         rows.append(
             {
-                "minute": k + 1 if step == 60.0 else round(hi - began, 1),
+                "minute": k + 1,
                 "turns": len(window),
                 "ttfa_p50": round(float(np.percentile(window, 50)), 3) if window else None,
                 "ttfa_p95": round(float(np.percentile(window, 95)), 3) if window else None,

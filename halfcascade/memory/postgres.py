@@ -296,7 +296,13 @@ class PostgresMemoryStore:
                 return await call
         except (asyncpg.DataError, UnicodeError) as exc:
             raise ConfigError(f"PostgreSQL memory store refused the data: {exc}") from exc
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (
+            OSError,
+            TimeoutError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,  # the driver's own state, cut by an outage
+        ) as exc:
             raise StoreError(f"PostgreSQL memory store: {type(exc).__name__}: {exc}") from exc
 
 

@@ -8,13 +8,14 @@ when a livekit upgrade renames or removes any of them (``tests/reliability`` run
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from livekit.agents import tts as lk_tts
 from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT
 
-__all__ = ["TIMED_TRANSCRIPT", "check", "input_items", "is_flush"]
+__all__ = ["TIMED_TRANSCRIPT", "aclose_stream", "check", "input_items", "is_flush"]
 
 #: Where a frame carries its word timings (``rtc.AudioFrame.userdata``).
 TIMED_TRANSCRIPT = USERDATA_TIMED_TRANSCRIPT
@@ -28,6 +29,23 @@ def input_items(stream: lk_tts.SynthesizeStream) -> AsyncIterator[Any]:
 def is_flush(item: Any) -> bool:
     """Whether ``item`` from :func:`input_items` is a flush marker."""
     return isinstance(item, lk_tts.SynthesizeStream._FlushSentinel)
+
+
+async def aclose_stream(stream: lk_tts.SynthesizeStream) -> None:
+    """Close ``stream`` and read the error its request ended with, if any (public API only).
+
+    ``aclose()`` cancels the request's task but does not read its result. When the
+    cancellation meets a connection failing at the same moment, the plugin ends the task
+    with that failure instead (Python 3.11's ``asyncio.wait_for`` raises the inner error
+    over the cancellation; the ElevenLabs plugin wraps its connect in one), and asyncio
+    later logs ``Task exception was never retrieved`` at ERROR, with a traceback. Iterating
+    the closed stream to its end reads it (``__anext__`` re-raises the task's error); the
+    caller has already given up on this request.
+    """
+    await stream.aclose()
+    with contextlib.suppress(Exception):
+        async for _ in stream:
+            pass
 
 
 def check() -> None:

@@ -105,7 +105,7 @@ class ResumingStream(lk_tts.SynthesizeStream):
                 except Exception as exc:  # any provider failure: resume the rest
                     rest = heard.rest_of("".join(self._sent), self._failover.seconds_per_char(0))
                     self._failover.failovers += 1
-                    await inner.aclose()
+                    await _lk.aclose_stream(inner)
                     if not rest.strip() and self._ended:
                         break  # every word was heard
                     if resumes == RESUMES:
@@ -118,5 +118,5 @@ class ResumingStream(lk_tts.SynthesizeStream):
         finally:
             await utils.aio.cancel_and_wait(feeder)
             if self._inner is not None:
-                await self._inner.aclose()
+                await _lk.aclose_stream(self._inner)
         output_emitter.end_segment()

@@ -63,7 +63,7 @@ class _Attempt:
         except Exception as exc:  # any provider failure: the reader hands the phrase on
             self.frames.put_nowait(exc)
         finally:
-            await stream.aclose()
+            await _lk.aclose_stream(stream)
 
     async def cancel(self) -> None:
         if self.task is not None:

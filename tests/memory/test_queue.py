@@ -239,3 +239,37 @@ async def test_postgres_mixed_concurrent_input_raises_no_driver_error(
         assert set(results) <= {"read", "stored"}
         await queue.aclose()
         assert sum([await store.count(f"user-{u}") for u in range(7)]) == 7 * 4
+
+
+@pytest.mark.contract
+async def test_postgres_driver_state_errors_in_an_outage_are_retried_not_dropped(
+    postgres: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncpg raises ``InternalClientError`` when a restart cuts its pool mid-operation (the
+    soak met it under PostgreSQL restarts): an outage, retried until stored, not a bad
+    write dropped after ``max_unexpected`` attempts."""
+    import asyncpg
+
+    from halfcascade.memory import _postgres_sql
+
+    if not postgres.running:
+        await postgres.astart()
+    write, cuts = _postgres_sql.write, [0]
+
+    async def cut_then_write(*args: object, **kwargs: object) -> None:
+        if cuts[0] < 2 * FAST.max_unexpected:
+            cuts[0] += 1
+            raise asyncpg.InternalClientError("cannot switch to state 12; another operation")
+        await write(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_postgres_sql, "write", cut_then_write)
+    store = PostgresMemoryStore(postgres.dsn, table=f"mem_{uuid.uuid4().hex[:12]}", timeout=1.0)
+    queue = WriteQueue(store, retry=FAST)
+    try:
+        ticket = await queue.submit("u1", op("a write the restart cut"))
+        assert await ticket.wait(10) == "stored"
+        assert cuts[0] == 2 * FAST.max_unexpected
+        assert await store.count("u1") == 1
+    finally:
+        await queue.aclose()
+        await store.aclose()

@@ -121,6 +121,10 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit("--sessions must be >= 1")
     if args.session_turns is not None and args.session_turns < 1:
         raise SystemExit("--session-turns must be >= 1")
+    if args.minutes <= 0 and (args.barge_ins < 0 or args.faults_per_kind < 0):
+        raise SystemExit("--barge-ins and --faults-per-kind must be >= 0")
+    if args.minutes <= 0 and args.barge_ins + args.faults_per_kind == 0:
+        raise SystemExit("count mode (--minutes 0) needs --barge-ins or --faults-per-kind > 0")
     began = time.perf_counter()
     until = began + args.minutes * 60 if args.minutes > 0 else None
     total = FaultReport()
@@ -141,16 +145,17 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.gather(
                 *(
                     run_faults(
-                        steps=steps,
+                        steps=10**9,
                         seed=args.seed * 1000 + i,
-                        faults=kinds,
-                        avatar=avatar,
+                        faults=plan.kinds,
+                        deck=plan.deck,
+                        avatar=plan.avatar,
                         until=until,
                         report=reports[i],
                         host=hosts[i % len(hosts)],
                         session_turns=args.session_turns,
                     )
-                    for i, (steps, kinds, avatar) in enumerate(plans)
+                    for i, plan in enumerate(plans)
                 )
             )
             stop.set()
@@ -180,23 +185,46 @@ def _freeze_imports() -> None:
     gc.freeze()
 
 
-def _plans(args: argparse.Namespace) -> list[tuple[int, tuple[Fault, ...], bool]]:
-    """Per session: its step budget, the kinds it draws from, and whether it has the avatar."""
+@dataclass(frozen=True)
+class _Plan:
+    """One session's share of the run."""
+
+    avatar: bool
+    kinds: tuple[Fault, ...] = ()
+    """Timed mode: what each turn is drawn from."""
+    deck: tuple[Fault, ...] | None = None
+    """Count mode: exactly these turns, shuffled."""
+
+
+def _plans(args: argparse.Namespace) -> list[_Plan]:
+    """Per session: whether it has the avatar, and its turns."""
 
     def avatar(i: int) -> bool:
         return args.avatar == "on" or (args.avatar == "both" and i % 2 == 1)
 
-    # plain turns weigh most: their TTFA is the drift figure
-    mixed: tuple[Fault, ...] = ("plain",) * 4 + ("barge_in",) * 3 + FAULTS
     if args.minutes > 0:
-        return [(10**9, mixed, avatar(i)) for i in range(args.sessions)]
-    # count mode: each session draws evenly, with enough steps for its share of every count
-    kinds: tuple[Fault, ...] = ("plain", "barge_in", *FAULTS)
-    per_kind = max(args.faults_per_kind, 1)
-    weights = {"barge_in": max(1, round(args.barge_ins / per_kind))}
-    drawn = tuple(k for k in kinds for _ in range(weights.get(k, 1)))
-    steps = (args.barge_ins + per_kind * (len(kinds) - 1)) // args.sessions + 1
-    return [(steps, drawn, avatar(i)) for i in range(args.sessions)]
+        # plain turns weigh most: their TTFA is the drift figure
+        mixed: tuple[Fault, ...] = ("plain",) * 4 + ("barge_in",) * 3 + FAULTS
+        return [_Plan(avatar(i), kinds=mixed) for i in range(args.sessions)]
+    # count mode: every count is dealt out whole, as evenly as the sessions allow
+    wanted = _wanted(args)
+    n = args.sessions
+    return [
+        _Plan(
+            avatar(i),
+            deck=tuple(k for k, c in wanted.items() for _ in range(c // n + (i < c % n))),
+        )
+        for i in range(n)
+    ]
+
+
+def _wanted(args: argparse.Namespace) -> dict[Fault, int]:
+    """Count mode: the turns of each kind the run must make (plain turns as many as each
+    fault: their TTFA is the baseline of the failover figures)."""
+    per_kind = max(args.faults_per_kind, 0)
+    wanted: dict[Fault, int] = {"plain": per_kind, "barge_in": max(args.barge_ins, 0)}
+    wanted.update(dict.fromkeys(FAULTS, per_kind))
+    return wanted
 
 
 def _rss() -> int:
@@ -289,10 +317,17 @@ def _result(
         miss.append(f"realtime drop -> audio p95 {p95} s > {RECOVERY_P95_MAX} s")
     if r.answered_after_drop < r.turns_after_drop:
         miss.append(f"{r.turns_after_drop - r.answered_after_drop} turns after a drop unanswered")
-    if rss_growth is not None and rss_growth > RSS_GROWTH_MAX:
-        miss.append(f"RSS growth {rss_growth:.1%} > {RSS_GROWTH_MAX:.0%}")
-    if drift is not None and drift > TTFA_DRIFT_MAX:
-        miss.append(f"TTFA p95 drift {drift:.1%} > {TTFA_DRIFT_MAX:.0%}")
+    if args.minutes > 0:  # the soak's targets (N sessions for M minutes)
+        if rss_growth is not None and rss_growth > RSS_GROWTH_MAX:
+            miss.append(f"RSS growth {rss_growth:.1%} > {RSS_GROWTH_MAX:.0%}")
+        if drift is not None and drift > TTFA_DRIFT_MAX:
+            miss.append(f"TTFA p95 drift {drift:.1%} > {TTFA_DRIFT_MAX:.0%}")
+    else:  # count mode: every count met (RSS and drift are reported, not judged)
+        miss += [
+            f"{kind}: {r.faults[kind]} of {n} turns run"
+            for kind, n in _wanted(args).items()
+            if r.faults[kind] < n
+        ]
     if samples.memory.get("lost"):
         miss.append(f"{samples.memory['lost']} acknowledged memory writes lost")
     return {

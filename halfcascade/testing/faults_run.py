@@ -132,15 +132,23 @@ async def run_faults(
     report: FaultReport | None = None,
     host: StandInHost | None = None,
     session_turns: int | None = None,
+    deck: Sequence[Fault] | None = None,
 ) -> FaultReport:
     """Drive one session through ``steps`` turns, each a random choice from ``faults``
     (stopping early at ``until``, a ``time.perf_counter()`` reading); counts go to
     ``report`` (a new one by default) as they happen. ``host`` holds the stand-ins (by
     default a new one for this run). With ``session_turns``, each session ends after that
-    many turns and a new one takes its place (users come and go), until ``steps``."""
+    many turns and a new one takes its place (users come and go), until ``steps``. A
+    ``deck`` gives the exact turns instead, shuffled (``steps`` is then its length): a
+    count is met exactly, not on average."""
     if session_turns is not None and session_turns < 1:
         raise ValueError(f"session_turns must be >= 1, got {session_turns}")
     rng = random.Random(seed)
+    order: list[Fault] | None = None
+    if deck is not None:
+        order = list(deck)
+        rng.shuffle(order)
+        steps = len(order)
     report = report if report is not None else FaultReport()
     async with AsyncExitStack() as stack:
         if host is None:
@@ -151,7 +159,7 @@ async def run_faults(
             n = min(steps - done, session_turns or steps)
             async with _rig(standins, avatar=avatar) as rig:
                 report.sessions += 1
-                await _drive(rig, rng, n, faults, until, report, first=done)
+                await _drive(rig, rng, n, faults, until, report, first=done, order=order)
             done += n
     return report
 
@@ -165,12 +173,13 @@ async def _drive(
     report: FaultReport,
     *,
     first: int = 0,
+    order: Sequence[Fault] | None = None,
 ) -> None:
     utterance = synthetic_voice("hey there", _RATE)
     for i in range(first, first + steps):
         if until is not None and time.perf_counter() >= until:
             break
-        kind = rng.choice(list(faults))
+        kind = order[i] if order is not None else rng.choice(list(faults))
         report.faults[kind] += 1
         stuck, silent = report.stuck, report.silent
         await _turn(rig, rng, kind, utterance, i, report)

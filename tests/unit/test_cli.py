@@ -153,3 +153,22 @@ def test_init_writes_a_starter_project_once(tmp_path: Path) -> None:
 def test_demo_refuses_an_unknown_brain(tmp_path: Path) -> None:
     code, _, err = run("demo", "--brain", "claude", "--out", str(tmp_path), "--no-video")
     assert code == EXIT_CONFIG and "openai, google" in err
+
+
+def test_bench_soak_count_mode_deals_every_count_out_whole() -> None:
+    """Count mode gives each session a deck, not random draws: a count is met exactly
+    (random draws left 185 of 200 ``realtime_5xx`` turns in a 1,000-barge-in run)."""
+    from collections import Counter
+
+    from halfcascade.bench.soak import _parser, _plans
+    from halfcascade.testing.faults_run import FAULTS
+
+    args = _parser().parse_args(
+        ["--sessions", "3", "--minutes", "0", "--barge-ins", "10", "--faults-per-kind", "4"]
+    )
+    plans = _plans(args)
+    dealt = Counter(k for p in plans for k in p.deck or ())
+    assert dealt == Counter({"barge_in": 10, "plain": 4} | dict.fromkeys(FAULTS, 4))
+    sizes = [len(p.deck or ()) for p in plans]
+    assert max(sizes) - min(sizes) <= len(FAULTS) + 2  # at most one more of each kind
+    assert [p.avatar for p in plans] == [False, True, False]  # --avatar both: half

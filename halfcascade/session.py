@@ -25,13 +25,14 @@ in the defaults that cost latency or silently do nothing on this path:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from livekit.agents import AgentSession, APIConnectionError
 from livekit.agents import vad as lk_vad
-from livekit.agents.voice.events import AgentEvent, EventTypes
+from livekit.agents.voice.events import AgentEvent, CloseEvent, EventTypes
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from ._env import require_all
@@ -39,7 +40,7 @@ from .brain import Brain, OpenAIBrain, build_brain, missing_brain_credentials, r
 from .brain.context_window import ContextWindow
 from .errors import ConfigError
 from .latency import LatencyTracker, StartupTracker
-from .speech.failover import FailoverPolicy
+from .speech.failover import FailoverPolicy, FailoverTTS
 from .speech.phrases import Phrasing
 from .speech.voices import Voice, build_tts, missing_voice_credentials, resolve_voice
 
@@ -185,6 +186,8 @@ class Session(AgentSession[Any]):
         )
         # a model the caller built is the caller's to close
         self._owns_llm = model is not brain_cfg
+        self._released: asyncio.Task[None] | None = None
+        self.on("close", self._on_closed)
         self.latency = LatencyTracker(self)
         """Every turn's timeline (``session.latency.on("turn", ...)``, ``.summary()``)."""
         self.startup = startup or StartupTracker()
@@ -217,9 +220,32 @@ class Session(AgentSession[Any]):
                 return
 
     async def aclose(self) -> None:
-        """Close the session and the models it built."""
+        """Close the session and release what it built.
+
+        Released (also when livekit closes the session itself: at job shutdown, on an
+        unrecoverable error, on ``shutdown()``): the start-up tracker, the voices' failover
+        (its probing and keep-warm loop would outlive the session, re-opening provider
+        connections every ``keep_warm_interval``), the voices built from a voice config and
+        the model built from a brain config. A livekit TTS or model passed in is the
+        caller's and stays open. A closed ``Session`` is not restarted: build a new one."""
         await super().aclose()
+        await self._release_soon()
+
+    def _on_closed(self, _ev: CloseEvent) -> None:
+        # livekit closes a session without aclose() too: at job shutdown, on an
+        # unrecoverable error, on shutdown()
+        self._release_soon()
+
+    def _release_soon(self) -> asyncio.Task[None]:
+        if self._released is None:
+            self._released = asyncio.create_task(self._release(), name="halfcascade.release")
+        return self._released
+
+    async def _release(self) -> None:
+        """What :meth:`aclose` releases."""
         await self.startup.aclose()
+        if isinstance(self.tts, FailoverTTS):
+            await self.tts.aclose()
         if self._owns_llm and self.llm is not None:
             await self.llm.aclose()
 

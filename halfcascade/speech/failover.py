@@ -53,6 +53,9 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
             behind a ``StreamAdapter`` (``build_tts`` does this).
         policy: deadlines, probing and warming (:class:`FailoverPolicy`).
         phrasing: how replies are cut into phrases (each is one request).
+        owned: which voices :meth:`aclose` closes (default: all); a voice the caller
+            shares between sessions is left open (``Session`` owns only the voices it
+            built from a voice config).
 
     Emits ``tts_availability_changed`` (livekit's ``AvailabilityChangedEvent``) when a voice
     goes down or comes back.
@@ -64,9 +67,12 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
         *,
         policy: FailoverPolicy | None = None,
         phrasing: Phrasing | None = None,
+        owned: Sequence[bool] | None = None,
     ) -> None:
         if not voices:
             raise ConfigError("FailoverTTS needs at least one voice")
+        if owned is not None and len(owned) != len(voices):
+            raise ConfigError("FailoverTTS(owned=...) needs one flag per voice")
         if len({v.num_channels for v in voices}) != 1:
             raise ConfigError("FailoverTTS voices must all have the same number of channels")
         super().__init__(
@@ -75,6 +81,7 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
             num_channels=voices[0].num_channels,
         )
         self.voices: tuple[lk_tts.TTS[Any], ...] = tuple(voices)
+        self._owned = tuple(owned) if owned is not None else (True,) * len(voices)
         self._tts_instances = list(voices)  # the FallbackAdapter shape the cache resolves
         self.policy = policy or FailoverPolicy()
         self.phrasing = phrasing or Phrasing()
@@ -221,10 +228,13 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
         self.emit("metrics_collected", *args, **kwargs)
 
     async def aclose(self) -> None:
-        """Stop probing and warming, close every voice."""
+        """Stop probing and warming; close the voices it owns (see ``owned``)."""
+        if self._closed:
+            return
         self._closed = True
         tasks = [t for t in (self._warm_task, *self._probes.values()) if t is not None]
         await utils.aio.cancel_and_wait(*tasks)
-        for voice in self.voices:
+        for voice, owned in zip(self.voices, self._owned, strict=True):
             voice.off("metrics_collected", self._forward_metrics)
-            await voice.aclose()
+            if owned:
+                await voice.aclose()

@@ -199,10 +199,13 @@ def build_tts(
     tokenizer (pass ``word_tokenizer=FirstPhraseTokenizer()`` or the plugin's equivalent).
     """
     phrasing = phrasing or Phrasing()
-    chain = [_build_one(v, phrasing) for v in (voice, *fallback)]
+    given = (voice, *fallback)
+    chain = [_build_one(v, phrasing) for v in given]
     if len(chain) == 1 and failover is None:
         return chain[0]
-    return FailoverTTS(chain, policy=failover, phrasing=phrasing)
+    # a livekit instance is the caller's (it may serve other sessions): left open at close
+    owned = [isinstance(v, VoiceConfig) for v in given]
+    return FailoverTTS(chain, policy=failover, phrasing=phrasing, owned=owned)
 
 
 def _build_one(voice: VoiceConfig | lk_tts.TTS[Any], phrasing: Phrasing) -> lk_tts.TTS[Any]:

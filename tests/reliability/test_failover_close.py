@@ -101,3 +101,73 @@ async def test_a_phrase_cut_while_its_voice_connects_leaves_no_unread_error() ->
         await voice.aclose()
 
     assert await _never_retrieved(run) == []
+
+
+@pytest.mark.parametrize("close", ["aclose", "shutdown"])
+async def test_a_closed_session_stops_its_failover_and_closes_only_the_voices_it_built(
+    close: str,
+) -> None:
+    """The failover's keep-warm loop and a down voice's probe outlived the session (found
+    by listing the tasks left after the soak): every closed session left them re-opening
+    provider connections for good. A livekit TTS the caller passed in may serve other
+    sessions: it stays open."""
+    from contextlib import AsyncExitStack
+
+    from livekit.agents.utils import http_context
+    from livekit.plugins import openai
+
+    from halfcascade import Agent, ElevenLabsVoice, OpenAIBrain, Session
+    from halfcascade.speech.failover import FailoverPolicy, FailoverTTS
+    from halfcascade.testing import OpenAITTSServer, RealtimeServer
+    from halfcascade.testing.elevenlabs import ElevenLabsServer
+
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(http_context.open())
+        rt = await stack.enter_async_context(RealtimeServer(reply="Woof!"))
+        el = await stack.enter_async_context(ElevenLabsServer())
+        backup = await stack.enter_async_context(OpenAITTSServer())
+        shared = openai.TTS(base_url=backup.base_url, api_key="test", response_format="pcm")
+        session = Session(
+            brain=OpenAIBrain(base_url=rt.base_url, api_key="test"),
+            voice=ElevenLabsVoice(base_url=el.base_url, api_key="test"),
+            fallback_voices=[shared],
+            failover=FailoverPolicy(keep_warm_interval=1.0),
+        )
+        await session.start(Agent(instructions="You are a dog.", style=None))
+        tts = session.tts
+        assert isinstance(tts, FailoverTTS)
+        closed: list[int] = []
+        for i, voice in enumerate(tts.voices):
+            close = voice.aclose
+
+            async def spy(close: Any = close, i: int = i) -> None:
+                closed.append(i)
+                await close()
+
+            voice.aclose = spy  # type: ignore[method-assign]
+        tts.prewarm()  # starts the keep-warm loop, as a session's first reply does
+        tts.voice_failed(1, "test")  # and a probe of the fallback
+        assert _failover_tasks()
+        if close == "aclose":
+            await session.aclose()
+        else:  # livekit closes it itself (as at job shutdown or on an error)
+            closed_ev = asyncio.Event()
+            session.on("close", lambda _ev: closed_ev.set())
+            session.shutdown(drain=False)
+            await asyncio.wait_for(closed_ev.wait(), 10)
+            await asyncio.sleep(0.2)  # the release runs after the close event
+        await asyncio.sleep(0)
+        assert _failover_tasks() == []
+        assert closed == [0]  # the ElevenLabs voice it built, not the caller's instance
+        async with shared.synthesize("Still open.") as stream:  # the caller's still works
+            assert [ev async for ev in stream]
+        await shared.aclose()
+
+
+def _failover_tasks() -> list[str]:
+    names = ("FailoverTTS._keep_warm", "FailoverTTS._probe")
+    return [
+        qual
+        for t in asyncio.all_tasks()
+        if not t.done() and (qual := getattr(t.get_coro(), "__qualname__", "")) in names
+    ]

@@ -222,32 +222,52 @@ class Session(AgentSession[Any]):
     async def aclose(self) -> None:
         """Close the session and release what it built.
 
-        Released (also when livekit closes the session itself: at job shutdown, on an
-        unrecoverable error, on ``shutdown()``): the start-up tracker, the voices' failover
-        (its probing and keep-warm loop would outlive the session, re-opening provider
-        connections every ``keep_warm_interval``), the voices built from a voice config and
-        the model built from a brain config. A livekit TTS or model passed in is the
-        caller's and stays open. A closed ``Session`` is not restarted: build a new one."""
-        await super().aclose()
-        await self._release_soon()
+        Released (also when livekit closes the session itself: when the participant
+        leaves, on an unrecoverable error, on ``shutdown()``): the start-up tracker, the
+        voices' failover (its probing and keep-warm loop would outlive the session,
+        re-opening provider connections every ``keep_warm_interval``), the voices built from
+        a voice config and the model built from a brain config. A livekit TTS or model
+        passed in is the caller's and stays open. A closed ``Session`` is not restarted:
+        build a new one."""
+        try:
+            await super().aclose()
+        finally:  # a teardown that failed still releases
+            await self._release_soon()
+
+    async def start(self, *args: Any, **kwargs: Any) -> Any:
+        """livekit's ``start``; a closed ``Session`` refuses (its voices and model are
+        closed): build a new one."""
+        if self._released is not None:
+            raise RuntimeError("a closed halfcascade Session cannot be restarted: build a new one")
+        return await super().start(*args, **kwargs)
 
     def _on_closed(self, _ev: CloseEvent) -> None:
-        # livekit closes a session without aclose() too: at job shutdown, on an
-        # unrecoverable error, on shutdown()
+        # livekit closes a session without aclose() too: when the participant leaves, on
+        # an unrecoverable error, on shutdown()
         self._release_soon()
 
     def _release_soon(self) -> asyncio.Task[None]:
         if self._released is None:
             self._released = asyncio.create_task(self._release(), name="halfcascade.release")
+            self._released.add_done_callback(_log_release_error)
         return self._released
 
     async def _release(self) -> None:
-        """What :meth:`aclose` releases."""
-        await self.startup.aclose()
-        if isinstance(self.tts, FailoverTTS):
-            await self.tts.aclose()
-        if self._owns_llm and self.llm is not None:
-            await self.llm.aclose()
+        """What :meth:`aclose` releases, each even if the one before failed."""
+        try:
+            await self.startup.aclose()
+        finally:
+            try:
+                if isinstance(self.tts, FailoverTTS):
+                    await self.tts.aclose()
+            finally:
+                if self._owns_llm and self.llm is not None:
+                    await self.llm.aclose()
+
+
+def _log_release_error(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.warning("session resources not all released", extra={"error": repr(exc)[:200]})
 
 
 def _server_turns(model: Any) -> bool:

@@ -185,7 +185,7 @@ def _freeze_imports() -> None:
     gc.freeze()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Plan:
     """One session's share of the run."""
 
@@ -202,20 +202,15 @@ def _plans(args: argparse.Namespace) -> list[_Plan]:
     def avatar(i: int) -> bool:
         return args.avatar == "on" or (args.avatar == "both" and i % 2 == 1)
 
+    n = args.sessions
     if args.minutes > 0:
         # plain turns weigh most: their TTFA is the drift figure
         mixed: tuple[Fault, ...] = ("plain",) * 4 + ("barge_in",) * 3 + FAULTS
-        return [_Plan(avatar(i), kinds=mixed) for i in range(args.sessions)]
-    # count mode: every count is dealt out whole, as evenly as the sessions allow
-    wanted = _wanted(args)
-    n = args.sessions
-    return [
-        _Plan(
-            avatar(i),
-            deck=tuple(k for k, c in wanted.items() for _ in range(c // n + (i < c % n))),
-        )
-        for i in range(n)
-    ]
+        return [_Plan(avatar=avatar(i), kinds=mixed) for i in range(n)]
+    # count mode: every count is dealt out whole, card by card (decks differ by at most
+    # one turn, and each kind splits evenly between the sessions with and without avatar)
+    cards = [k for k, c in _wanted(args).items() for _ in range(c)]
+    return [_Plan(avatar=avatar(i), deck=tuple(cards[i::n])) for i in range(n)]
 
 
 def _wanted(args: argparse.Namespace) -> dict[Fault, int]:

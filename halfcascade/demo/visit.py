@@ -23,6 +23,7 @@ from ..persona import Persona
 from ..session import Session
 from ..speech.cache import PhraseCache
 from ..testing.audio_io import MicrophoneInput
+from ..testing.stack import close_models
 from .providers import Providers
 from .recording import AvRecorder
 from .script import USER_ID, Visit
@@ -118,9 +119,7 @@ async def run_visit(
     finally:
         await session.aclose()
         await face.aclose()
-        for model in (session.llm, session.tts):
-            if model is not None:
-                await model.aclose()
+        await close_models(session)
         await store.aclose()
     return turns
 

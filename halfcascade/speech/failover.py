@@ -82,6 +82,7 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
         )
         self.voices: tuple[lk_tts.TTS[Any], ...] = tuple(voices)
         self._owned = tuple(owned) if owned is not None else (True,) * len(voices)
+        self._open = list(range(len(voices)))  # voices not yet released by aclose()
         self._tts_instances = list(voices)  # the FallbackAdapter shape the cache resolves
         self.policy = policy or FailoverPolicy()
         self.phrasing = phrasing or Phrasing()
@@ -229,12 +230,13 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
 
     async def aclose(self) -> None:
         """Stop probing and warming; close the voices it owns (see ``owned``)."""
-        if self._closed:
-            return
-        self._closed = True
+        self._closed = True  # no new probe or warm loop from here on
         tasks = [t for t in (self._warm_task, *self._probes.values()) if t is not None]
         await utils.aio.cancel_and_wait(*tasks)
-        for voice, owned in zip(self.voices, self._owned, strict=True):
+        while self._open:  # one at a time: a close cut short is finished by the next
+            index = self._open[0]
+            voice = self.voices[index]
             voice.off("metrics_collected", self._forward_metrics)
-            if owned:
+            if self._owned[index]:
                 await voice.aclose()
+            self._open.pop(0)

@@ -203,8 +203,11 @@ def build_tts(
     chain = [_build_one(v, phrasing) for v in given]
     if len(chain) == 1 and failover is None:
         return chain[0]
-    # a livekit instance is the caller's (it may serve other sessions): left open at close
-    owned = [isinstance(v, VoiceConfig) for v in given]
+    # a livekit instance is the caller's (it may serve other sessions): left open at close;
+    # a StreamAdapter made here is ours (closing it only unhooks it from the caller's TTS)
+    owned = [
+        isinstance(v, VoiceConfig) or built is not v for v, built in zip(given, chain, strict=True)
+    ]
     return FailoverTTS(chain, policy=failover, phrasing=phrasing, owned=owned)
 
 

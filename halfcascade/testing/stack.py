@@ -31,7 +31,14 @@ from .voices import default_voice
 if TYPE_CHECKING:
     from .gemini_live import GeminiLiveServer
 
-__all__ = ["Builder", "LocalStack", "halfcascade_builder", "open_stack", "trim_silence"]
+__all__ = [
+    "Builder",
+    "LocalStack",
+    "close_models",
+    "halfcascade_builder",
+    "open_stack",
+    "trim_silence",
+]
 
 API_KEY = "local-test-key"
 
@@ -159,6 +166,16 @@ async def open_stack(
         finally:
             await session.aclose()
             await stack.speaker.aclose()
-            for model in (session.llm, session.tts):
-                if model is not None:
-                    await model.aclose()
+            await close_models(session)
+
+
+async def close_models(session: AgentSession[Any]) -> None:
+    """Close a finished session's model and voices, those passed in too: a harness owns
+    everything it put in the session (a ``Session`` closes only what it built)."""
+    from ..speech.failover import FailoverTTS
+
+    tts = session.tts
+    voices = tts.voices if isinstance(tts, FailoverTTS) else (tts,)
+    for model in (session.llm, *voices):
+        if model is not None:
+            await model.aclose()

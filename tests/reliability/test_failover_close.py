@@ -138,11 +138,11 @@ async def test_a_closed_session_stops_its_failover_and_closes_only_the_voices_it
         assert isinstance(tts, FailoverTTS)
         closed: list[int] = []
         for i, voice in enumerate(tts.voices):
-            close = voice.aclose
+            orig = voice.aclose
 
-            async def spy(close: Any = close, i: int = i) -> None:
+            async def spy(orig: Any = orig, i: int = i) -> None:
                 closed.append(i)
-                await close()
+                await orig()
 
             voice.aclose = spy  # type: ignore[method-assign]
         tts.prewarm()  # starts the keep-warm loop, as a session's first reply does
@@ -155,10 +155,16 @@ async def test_a_closed_session_stops_its_failover_and_closes_only_the_voices_it
             session.on("close", lambda _ev: closed_ev.set())
             session.shutdown(drain=False)
             await asyncio.wait_for(closed_ev.wait(), 10)
-            await asyncio.sleep(0.2)  # the release runs after the close event
-        await asyncio.sleep(0)
+            for _ in range(100):  # the release runs after the close event
+                if closed and not _failover_tasks():
+                    break
+                await asyncio.sleep(0.05)
         assert _failover_tasks() == []
-        assert closed == [0]  # the ElevenLabs voice it built, not the caller's instance
+        # the ElevenLabs voice it built and the StreamAdapter it put around the caller's
+        # OpenAI TTS (closing the adapter unhooks it); the caller's TTS itself stays open
+        assert closed == [0, 1]
+        with pytest.raises(RuntimeError, match="cannot be restarted"):
+            await session.start(Agent(instructions="You are a dog.", style=None))
         async with shared.synthesize("Still open.") as stream:  # the caller's still works
             assert [ev async for ev in stream]
         await shared.aclose()
@@ -171,3 +177,12 @@ def _failover_tasks() -> list[str]:
         for t in asyncio.all_tasks()
         if not t.done() and (qual := getattr(t.get_coro(), "__qualname__", "")) in names
     ]
+
+
+def test_failover_owned_flags_match_the_voices() -> None:
+    from halfcascade.errors import ConfigError
+    from halfcascade.speech.failover import FailoverTTS
+
+    voice = _ConnectingVoice()
+    with pytest.raises(ConfigError, match="one flag per voice"):
+        FailoverTTS([voice], owned=[True, False])

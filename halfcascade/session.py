@@ -26,6 +26,7 @@ in the defaults that cost latency or silently do nothing on this path:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -254,15 +255,12 @@ class Session(AgentSession[Any]):
 
     async def _release(self) -> None:
         """What :meth:`aclose` releases, each even if the one before failed."""
-        try:
-            await self.startup.aclose()
-        finally:
-            try:
-                if isinstance(self.tts, FailoverTTS):
-                    await self.tts.aclose()
-            finally:
-                if self._owns_llm and self.llm is not None:
-                    await self.llm.aclose()
+        async with contextlib.AsyncExitStack() as stack:  # callbacks run last pushed first
+            if self._owns_llm and self.llm is not None:
+                stack.push_async_callback(self.llm.aclose)
+            if isinstance(self.tts, FailoverTTS):
+                stack.push_async_callback(self.tts.aclose)
+            stack.push_async_callback(self.startup.aclose)
 
 
 def _log_release_error(task: asyncio.Task[None]) -> None:

@@ -14,6 +14,15 @@ Like a livekit job process (whose forkserver imports the agent's libraries, coll
 calls ``gc.freeze()`` before forking jobs), the soak freezes what its imports created before
 the sessions start (``--no-gc-freeze`` leaves them in the collector's reach). The report's
 ``timeline`` gives TTFA, RSS and full collections minute by minute.
+
+RSS growth is measured from the end of the warm-up to the end of the run. The warm-up ends
+when every session's bounded state is full: its realtime context window has been trimmed
+once (``OpenAIBrain(context_items=...)``, 60 items, about four minutes of this soak's turns),
+so livekit's two mirrors of the conversation and the event record are at their bounds too.
+Growth after that is what a long session keeps adding (livekit's transcript,
+``session.history``, which halfcascade leaves whole) and what leaks. Not before the first
+minute (imports, first connections, caches), and when the windows never fill, the first
+minute (or 20 % of a shorter run). ``rss.warmup_until`` says which; ``--warmup`` sets it.
 """
 
 from __future__ import annotations
@@ -87,7 +96,14 @@ def _parser() -> argparse.ArgumentParser:
         "--warmup",
         type=float,
         default=None,
-        help="seconds before the RSS baseline (default: 20%% of the run, <= 60)",
+        help="seconds before the RSS baseline (default: once every session's context window "
+        "is full, not before the first minute; see the module notes)",
+    )
+    p.add_argument(
+        "--context-items",
+        type=int,
+        default=None,
+        help="the sessions' OpenAIBrain(context_items=...) (its default, 60)",
     )
     p.add_argument(
         "--session-turns",
@@ -121,6 +137,8 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit("--sessions must be >= 1")
     if args.session_turns is not None and args.session_turns < 1:
         raise SystemExit("--session-turns must be >= 1")
+    if args.context_items is not None and args.context_items < 4:
+        raise SystemExit("--context-items must be >= 4")
     if args.minutes <= 0 and (args.barge_ins < 0 or args.faults_per_kind < 0):
         raise SystemExit("--barge-ins and --faults-per-kind must be >= 0")
     if args.minutes <= 0 and args.barge_ins + args.faults_per_kind == 0:
@@ -154,6 +172,7 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
                         report=reports[i],
                         host=hosts[i % len(hosts)],
                         session_turns=args.session_turns,
+                        context_items=args.context_items,
                     )
                     for i, plan in enumerate(plans)
                 )
@@ -164,8 +183,7 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
     for r in reports:
         total.merge(r)
     elapsed = time.perf_counter() - began
-    warmup = args.warmup if args.warmup is not None else min(60.0, 0.2 * elapsed)
-    return _result(args, total, log, samples, elapsed, warmup)
+    return _result(args, total, log, samples, elapsed, _warmup(args, total, began, elapsed))
 
 
 def _freeze_imports() -> None:
@@ -216,10 +234,32 @@ def _plans(args: argparse.Namespace) -> list[_Plan]:
 def _wanted(args: argparse.Namespace) -> dict[Fault, int]:
     """Count mode: the turns of each kind the run must make (plain turns as many as each
     fault: their TTFA is the baseline of the failover figures)."""
-    per_kind = max(args.faults_per_kind, 0)
-    wanted: dict[Fault, int] = {"plain": per_kind, "barge_in": max(args.barge_ins, 0)}
+    per_kind = args.faults_per_kind
+    wanted: dict[Fault, int] = {"plain": per_kind, "barge_in": args.barge_ins}
     wanted.update(dict.fromkeys(FAULTS, per_kind))
     return wanted
+
+
+@dataclass(frozen=True, slots=True)
+class _Warmup:
+    seconds: float
+    until: str
+    """What ended it: ``--warmup``, ``context windows full`` or ``first minute``."""
+    windows_full_s: float | None
+    """When every session's context window was full (seconds into the run), if ever."""
+
+
+def _warmup(args: argparse.Namespace, r: FaultReport, began: float, elapsed: float) -> _Warmup:
+    """The RSS baseline's time (see the module notes)."""
+    floor = min(60.0, 0.2 * elapsed)
+    fills = sorted(r.windows_full_at)
+    # with --session-turns, sessions come and go: the first ``sessions`` fills stand in
+    full = fills[args.sessions - 1] - began if len(fills) >= args.sessions else None
+    if args.warmup is not None:
+        return _Warmup(args.warmup, "--warmup", full)
+    if full is not None and full > floor:
+        return _Warmup(full, "context windows full", full)
+    return _Warmup(floor, "first minute", full)
 
 
 def _rss() -> int:
@@ -292,9 +332,9 @@ def _result(
     log: WarningLog,
     samples: _Samples,
     elapsed: float,
-    warmup: float,
+    warmup: _Warmup,
 ) -> dict[str, Any]:
-    rss_growth = _rss_growth(samples, warmup)
+    rss_growth, rss_rate = _rss_growth(samples, warmup.seconds)
     drift = _drift([v for _, v in sorted(zip(r.ttfa_at, r.ttfa, strict=True))])
     down_extra = None
     if r.down_delays and r.text_to_audio:
@@ -364,7 +404,12 @@ def _result(
         },
         "rss": {
             "growth": rss_growth,
-            "warmup_s": round(warmup, 1),
+            "mb_per_minute": rss_rate,
+            "warmup_s": round(warmup.seconds, 1),
+            "warmup_until": warmup.until,
+            "windows_full_s": None
+            if warmup.windows_full_s is None
+            else round(warmup.windows_full_s, 1),
             "max_mb": round(max(v for _, v in samples.rss) / 2**20, 1) if samples.rss else None,
         },
         "memory": samples.memory,
@@ -384,14 +429,17 @@ def _result(
     }
 
 
-def _rss_growth(samples: _Samples, warmup: float) -> float | None:
+def _rss_growth(samples: _Samples, warmup: float) -> tuple[float | None, float | None]:
+    """RSS growth from the end of the warm-up to the end of the run: the fraction, and MB a
+    minute (``None`` when the warm-up outlasted the run)."""
     if len(samples.rss) < 4:
-        return None
+        return None, None
     start = samples.rss[0][0] + warmup
-    after = [v for t, v in samples.rss if t >= start]
+    after = [(t, v) for t, v in samples.rss if t >= start]
     if len(after) < 2:
-        return None
-    return round((after[-1] - after[0]) / after[0], 4)
+        return None, None
+    (t0, v0), (t1, v1) = after[0], after[-1]
+    return round((v1 - v0) / v0, 4), round((v1 - v0) / 2**20 / max(t1 - t0, 1e-9) * 60, 2)
 
 
 def _drift(ttfa: list[float]) -> float | None:

@@ -81,8 +81,9 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
             num_channels=voices[0].num_channels,
         )
         self.voices: tuple[lk_tts.TTS[Any], ...] = tuple(voices)
-        self._owned = tuple(owned) if owned is not None else (True,) * len(voices)
-        self._open = list(range(len(voices)))  # voices not yet released by aclose()
+        flags = tuple(owned) if owned is not None else (True,) * len(voices)
+        # (voice, owned) not yet released by aclose()
+        self._open: list[tuple[lk_tts.TTS[Any], bool]] = list(zip(voices, flags, strict=True))
         self._tts_instances = list(voices)  # the FallbackAdapter shape the cache resolves
         self.policy = policy or FailoverPolicy()
         self.phrasing = phrasing or Phrasing()
@@ -234,9 +235,8 @@ class FailoverTTS(lk_tts.TTS[Literal["tts_availability_changed"]]):
         tasks = [t for t in (self._warm_task, *self._probes.values()) if t is not None]
         await utils.aio.cancel_and_wait(*tasks)
         while self._open:  # one at a time: a close cut short is finished by the next
-            index = self._open[0]
-            voice = self.voices[index]
+            voice, owned = self._open[0]
             voice.off("metrics_collected", self._forward_metrics)
-            if self._owned[index]:
+            if owned:
                 await voice.aclose()
             self._open.pop(0)

@@ -109,6 +109,10 @@ class FaultReport:
     """When each :attr:`ttfa` was measured (``time.perf_counter()``)."""
     answered_after_drop: int = 0
     turns_after_drop: int = 0
+    windows_full_at: list[float] = field(default_factory=list)
+    """When each session's realtime context window was first trimmed
+    (``time.perf_counter()``): its conversation, livekit's two mirrors of it and the event
+    record are at their bounds from then (the soak's warm-up ends when all are)."""
 
     def merge(self, other: FaultReport) -> None:
         """Add ``other``'s counts to this report."""
@@ -131,3 +135,4 @@ class FaultReport:
         self.ttfa_at += other.ttfa_at
         self.answered_after_drop += other.answered_after_drop
         self.turns_after_drop += other.turns_after_drop
+        self.windows_full_at += other.windows_full_at

@@ -16,12 +16,13 @@ through livekit's ``TranscriptSynchronizer`` (as RoomIO inserts it) into a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from livekit.agents import SpeechCreatedEvent
 from livekit.agents.voice import io
@@ -32,6 +33,9 @@ from .audio_io import MicrophoneInput, SpeakerOutput
 from .faults_host import HostedRig, StandInHost
 from .faults_report import LIFECYCLE_WARNINGS, FaultReport, WarningLog
 from .voices import synthetic_voice
+
+if TYPE_CHECKING:
+    from ..brain.context_window import ContextWindow
 
 __all__ = ["FAULTS", "LIFECYCLE_WARNINGS", "Fault", "FaultReport", "WarningLog", "run_faults"]
 
@@ -109,6 +113,8 @@ class _Rig:
     tap: _Tap
     handles: list[SpeechHandle] = field(default_factory=list)
     tts: Any = None
+    window: ContextWindow | None = None
+    window_full: bool = False
     created: int = 0
 
     async def prune(self) -> None:
@@ -133,6 +139,7 @@ async def run_faults(
     host: StandInHost | None = None,
     session_turns: int | None = None,
     deck: Sequence[Fault] | None = None,
+    context_items: int | None = None,
 ) -> FaultReport:
     """Drive one session through ``steps`` turns, each a random choice from ``faults``
     (stopping early at ``until``, a ``time.perf_counter()`` reading); counts go to
@@ -140,7 +147,9 @@ async def run_faults(
     default a new one for this run). With ``session_turns``, each session ends after that
     many turns and a new one takes its place (users come and go), until ``steps``. A
     ``deck`` gives the exact turns instead, shuffled (``steps`` is then its length): a
-    count is met exactly, not on average."""
+    count is met exactly, not on average. ``context_items`` sets the sessions'
+    ``OpenAIBrain(context_items=...)`` (its default when ``None``): the window whose first
+    trim :attr:`FaultReport.windows_full_at` records."""
     if session_turns is not None and session_turns < 1:
         raise ValueError(f"session_turns must be >= 1, got {session_turns}")
     rng = random.Random(seed)
@@ -157,7 +166,7 @@ async def run_faults(
         done = 0
         while done < steps and (until is None or time.perf_counter() < until):
             n = min(steps - done, session_turns or steps)
-            async with _rig(standins, avatar=avatar) as rig:
+            async with _rig(standins, avatar=avatar, context_items=context_items) as rig:
                 report.sessions += 1
                 await _drive(rig, rng, n, faults, until, report, first=done, order=order)
             done += n
@@ -186,12 +195,17 @@ async def _drive(
         report.by_kind[f"stuck:{kind}"] += report.stuck - stuck
         report.by_kind[f"silent:{kind}"] += report.silent - silent
         report.turns += 1
+        if rig.window is not None and rig.window.trims and not rig.window_full:
+            rig.window_full = True  # from here the session's bounded state is at its bound
+            report.windows_full_at.append(time.perf_counter())
         await rig.prune()
     await _quiet(rig)
 
 
 @asynccontextmanager
-async def _rig(standins: HostedRig, *, avatar: bool) -> AsyncIterator[_Rig]:
+async def _rig(
+    standins: HostedRig, *, avatar: bool, context_items: int | None = None
+) -> AsyncIterator[_Rig]:
     from livekit.agents.utils import http_context
 
     from ..agent import Agent
@@ -200,15 +214,18 @@ async def _rig(standins: HostedRig, *, avatar: bool) -> AsyncIterator[_Rig]:
     from ..session import Session
     from ..speech import ElevenLabsVoice, OpenAIVoice
 
+    brain = OpenAIBrain(
+        turn_detection="server_vad",
+        silence_ms=150,
+        api_key="test",
+        base_url=standins.realtime_url,
+    )
+    if context_items is not None:
+        brain = dataclasses.replace(brain, context_items=context_items)
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(http_context.open())
         session = Session(
-            brain=OpenAIBrain(
-                turn_detection="server_vad",
-                silence_ms=150,
-                api_key="test",
-                base_url=standins.realtime_url,
-            ),
+            brain=brain,
             voice=ElevenLabsVoice(base_url=standins.elevenlabs_url, api_key="test"),
             fallback_voices=[OpenAIVoice(base_url=standins.backup_url, api_key="test")],
         )
@@ -225,7 +242,7 @@ async def _rig(standins: HostedRig, *, avatar: bool) -> AsyncIterator[_Rig]:
         sync = TranscriptSynchronizer(next_in_chain_audio=tap, next_in_chain_text=None)
         session.output.audio = sync.audio_output
         session.output.transcription = sync.text_output
-        rig = _Rig(standins, mic, speaker, tap, tts=session.tts)
+        rig = _Rig(standins, mic, speaker, tap, tts=session.tts, window=session.context_window)
 
         def on_created(ev: SpeechCreatedEvent) -> None:
             rig.handles.append(ev.speech_handle)

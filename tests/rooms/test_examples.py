@@ -33,6 +33,17 @@ AGENT_NAMES = {
 REPLY_WORDS = {"hello", "friend", "running", "offline", "say", "something", "repeat"}
 
 
+def _reply_words_heard(heard: set[str]) -> set[str]:
+    """The reply's words among ``heard``, by stem: tiny.en on a synthetic voice hears
+    "friends" for "friend" or "off" for "offline" when the window cuts a word."""
+    return {
+        r
+        for r in REPLY_WORDS
+        for w in heard
+        if min(len(r), len(w)) >= 3 and (r.startswith(w) or w.startswith(r))
+    }
+
+
 def _examples() -> list[str]:
     names = list(AGENT_NAMES)
     if importlib.util.find_spec("halfcascade.testing.gemini_live") is None:
@@ -81,5 +92,5 @@ async def test_every_example_runs_offline_and_answers_in_a_room(
     finally:
         await asyncio.gather(*(w.stop() for w in workers.values()))
     for name, words in zip(names, heard, strict=True):
-        assert len(words & REPLY_WORDS) >= 3, (name, words)
+        assert len(_reply_words_heard(words)) >= 3, (name, words)
         assert "offline, providers on loopback" in workers[name].log()

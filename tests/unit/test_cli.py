@@ -172,3 +172,42 @@ def test_bench_soak_count_mode_deals_every_count_out_whole() -> None:
     sizes = [len(p.deck or ()) for p in plans]
     assert max(sizes) - min(sizes) <= 1
     assert [p.avatar for p in plans] == [False, True, False]  # --avatar both: half
+
+
+def test_bench_soak_rss_baseline_waits_for_every_sessions_window_to_fill() -> None:
+    """RSS growth is measured from when every session's bounded state is full (its context
+    window trimmed once), not before the first minute; a run whose windows never fill uses
+    the first minute; ``--warmup`` overrides both."""
+    from halfcascade.bench.soak import _parser, _warmup
+    from halfcascade.testing.faults_report import FaultReport
+
+    args = _parser().parse_args(["--sessions", "2", "--minutes", "10"])
+    began = 1000.0
+    report = FaultReport(windows_full_at=[began + 250.0, began + 180.0])
+    w = _warmup(args, report, began, elapsed=600.0)
+    assert (w.seconds, w.until, w.windows_full_s) == (250.0, "context windows full", 250.0)
+
+    one = FaultReport(windows_full_at=[began + 180.0])  # the other session never filled
+    w = _warmup(args, one, began, elapsed=600.0)
+    assert (w.seconds, w.until, w.windows_full_s) == (60.0, "first minute", None)
+
+    early = FaultReport(windows_full_at=[began + 20.0, began + 30.0])  # full within a minute
+    assert _warmup(args, early, began, elapsed=600.0).seconds == 60.0
+    assert _warmup(args, FaultReport(), began, elapsed=100.0).seconds == 20.0  # 20 % of a short run
+
+    given = _parser().parse_args(["--sessions", "2", "--warmup", "30"])
+    w = _warmup(given, report, began, elapsed=600.0)
+    assert (w.seconds, w.until, w.windows_full_s) == (30.0, "--warmup", 250.0)
+
+
+def test_bench_soak_rss_growth_runs_from_the_baseline_to_the_end() -> None:
+    from halfcascade.bench.soak import _rss_growth, _Samples
+
+    mb = 2**20
+    # 200 MB until the windows fill at 240 s (the warm-up's growth is not counted), then
+    # 2 MB over the last 6 minutes
+    samples = _Samples(
+        rss=[(0.0, 150 * mb), (120.0, 190 * mb), (240.0, 200 * mb), (600.0, 202 * mb)]
+    )
+    assert _rss_growth(samples, 240.0) == (0.01, 0.33)
+    assert _rss_growth(samples, 601.0) == (None, None)  # the warm-up outlasted the run

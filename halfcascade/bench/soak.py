@@ -17,12 +17,15 @@ the sessions start (``--no-gc-freeze`` leaves them in the collector's reach). Th
 
 RSS growth is measured from the end of the warm-up to the end of the run. The warm-up ends
 when every session's bounded state is full: its realtime context window has been trimmed
-once (``OpenAIBrain(context_items=...)``, 60 items, about four minutes of this soak's turns),
+once (``OpenAIBrain(context_items=...)``, 60 items, about five minutes of this soak's turns),
 so livekit's two mirrors of the conversation and the event record are at their bounds too.
 Growth after that is what a long session keeps adding (livekit's transcript,
 ``session.history``, which halfcascade leaves whole) and what leaks. Not before the first
-minute (imports, first connections, caches), and when the windows never fill, the first
-minute (or 20 % of a shorter run). ``rss.warmup_until`` says which; ``--warmup`` sets it.
+minute (imports, first connections, caches), and not after half the run (growth is
+measured over half of it at least). When the windows never fill, or sessions come and go
+(``--session-turns``: each new one starts empty), the first minute (20 % of a shorter run).
+``rss.warmup_until`` says which; ``--warmup`` sets it. ``rss.growth_after_first_minute``
+is reported beside it, not judged: the windows still filling are in it.
 """
 
 from __future__ import annotations
@@ -183,7 +186,7 @@ async def _soak(args: argparse.Namespace) -> dict[str, Any]:
     for r in reports:
         total.merge(r)
     elapsed = time.perf_counter() - began
-    return _result(args, total, log, samples, elapsed, _warmup(args, total, began, elapsed))
+    return _result(args, total, log, samples, elapsed, _warmup(args, reports, began, elapsed))
 
 
 def _freeze_imports() -> None:
@@ -244,20 +247,27 @@ def _wanted(args: argparse.Namespace) -> dict[Fault, int]:
 class _Warmup:
     seconds: float
     until: str
-    """What ended it: ``--warmup``, ``context windows full`` or ``first minute``."""
+    """What ended it: ``--warmup``, ``context windows full``, ``half the run`` (they filled
+    later) or ``first minute``."""
     windows_full_s: float | None
     """When every session's context window was full (seconds into the run), if ever."""
 
 
-def _warmup(args: argparse.Namespace, r: FaultReport, began: float, elapsed: float) -> _Warmup:
-    """The RSS baseline's time (see the module notes)."""
+def _warmup(
+    args: argparse.Namespace, reports: list[FaultReport], began: float, elapsed: float
+) -> _Warmup:
+    """The RSS baseline's time (see the module notes); ``reports`` has one per session slot."""
     floor = min(60.0, 0.2 * elapsed)
-    fills = sorted(r.windows_full_at)
-    # with --session-turns, sessions come and go: the first ``sessions`` fills stand in
-    full = fills[args.sessions - 1] - began if len(fills) >= args.sessions else None
+    full = None
+    if reports and all(r.windows_full_at for r in reports):
+        full = max(min(r.windows_full_at) for r in reports) - began
     if args.warmup is not None:
         return _Warmup(args.warmup, "--warmup", full)
+    if args.session_turns is not None:  # sessions keep starting empty: no steady bound
+        return _Warmup(floor, "first minute", full)
     if full is not None and full > floor:
+        if full > 0.5 * elapsed:  # growth is measured over half the run at least
+            return _Warmup(0.5 * elapsed, "half the run", full)
         return _Warmup(full, "context windows full", full)
     return _Warmup(floor, "first minute", full)
 
@@ -335,6 +345,7 @@ def _result(
     warmup: _Warmup,
 ) -> dict[str, Any]:
     rss_growth, rss_rate = _rss_growth(samples, warmup.seconds)
+    first_minute, _ = _rss_growth(samples, min(60.0, 0.2 * elapsed))
     drift = _drift([v for _, v in sorted(zip(r.ttfa_at, r.ttfa, strict=True))])
     down_extra = None
     if r.down_delays and r.text_to_audio:
@@ -353,7 +364,9 @@ def _result(
     if r.answered_after_drop < r.turns_after_drop:
         miss.append(f"{r.turns_after_drop - r.answered_after_drop} turns after a drop unanswered")
     if args.minutes > 0:  # the soak's targets (N sessions for M minutes)
-        if rss_growth is not None and rss_growth > RSS_GROWTH_MAX:
+        if rss_growth is None:
+            miss.append("RSS growth not measured: the run is too short for a baseline")
+        elif rss_growth > RSS_GROWTH_MAX:
             miss.append(f"RSS growth {rss_growth:.1%} > {RSS_GROWTH_MAX:.0%}")
         if drift is not None and drift > TTFA_DRIFT_MAX:
             miss.append(f"TTFA p95 drift {drift:.1%} > {TTFA_DRIFT_MAX:.0%}")
@@ -403,8 +416,9 @@ def _result(
             "p95_drift": drift,
         },
         "rss": {
-            "growth": rss_growth,
-            "mb_per_minute": rss_rate,
+            "growth": _round(rss_growth, 4),
+            "growth_after_first_minute": _round(first_minute, 4),
+            "mb_per_minute": _round(rss_rate, 2),
             "warmup_s": round(warmup.seconds, 1),
             "warmup_until": warmup.until,
             "windows_full_s": None
@@ -434,12 +448,15 @@ def _rss_growth(samples: _Samples, warmup: float) -> tuple[float | None, float |
     minute (``None`` when the warm-up outlasted the run)."""
     if len(samples.rss) < 4:
         return None, None
-    start = samples.rss[0][0] + warmup
-    after = [(t, v) for t, v in samples.rss if t >= start]
+    after = [(t, v) for t, v in samples.rss if t >= samples.began + warmup]
     if len(after) < 2:
         return None, None
     (t0, v0), (t1, v1) = after[0], after[-1]
-    return round((v1 - v0) / v0, 4), round((v1 - v0) / 2**20 / max(t1 - t0, 1e-9) * 60, 2)
+    return (v1 - v0) / v0, (v1 - v0) / 2**20 / max(t1 - t0, 1e-9) * 60
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def _drift(ttfa: list[float]) -> float | None:

@@ -195,11 +195,16 @@ async def _drive(
         report.by_kind[f"stuck:{kind}"] += report.stuck - stuck
         report.by_kind[f"silent:{kind}"] += report.silent - silent
         report.turns += 1
-        if rig.window is not None and rig.window.trims and not rig.window_full:
-            rig.window_full = True  # from here the session's bounded state is at its bound
-            report.windows_full_at.append(time.perf_counter())
+        _note_window_full(rig, report)
         await rig.prune()
     await _quiet(rig)
+    _note_window_full(rig, report)  # a trim runs after the reply: the last one too
+
+
+def _note_window_full(rig: _Rig, report: FaultReport) -> None:
+    if rig.window is not None and rig.window.trims and not rig.window_full:
+        rig.window_full = True  # from here the session's bounded state is at its bound
+        report.windows_full_at.append(time.perf_counter())
 
 
 @asynccontextmanager

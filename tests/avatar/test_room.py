@@ -209,13 +209,19 @@ async def test_runway_renews_before_the_cap(  # type: ignore[no-untyped-def]
     async with RunwayServer() as runway:
         session: AgentSession = AgentSession()
         avatar = RunwayAvatar(
-            preset_id="p", api_url=runway.api_url, api_key="k", max_duration=5, renew_before=2.5
+            # the next avatar has 6.5 s to join a room on a loaded 2-core machine (2 s was
+            # too short once in CI); production defaults give it 20 s
+            preset_id="p",
+            api_url=runway.api_url,
+            api_key="k",
+            max_duration=10,
+            renew_before=7,
         )
         with job(agent, lk.token(AGENT, room="r", kind="agent"), AGENT):
             face = await attach_avatar(session, agent, avatar, join_timeout=10)
         link = face.link
         assert face.active and isinstance(link, RunwayAvatarLink)
-        async with asyncio.timeout(4.0):  # 2.5 s after the first session was created
+        async with asyncio.timeout(9.5):  # renewed before the first session's cap (10 s)
             while link.renewed < 1:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         assert link.identity == "runway-avatar-agent-2"

@@ -47,7 +47,8 @@ def test_a_short_soak_reports_every_figure_and_passes_its_targets(tmp_path: Path
     timeline = report["timeline"]
     assert timeline and sum(row["turns"] for row in timeline) == report["ttfa"]["n"]
     assert all(row["rss_mb"] is None or row["rss_mb"] > 50 for row in timeline)
-    rss = report["rss"]  # both sessions' windows filled: the baseline is not before that
-    assert rss["windows_full_s"] is not None and rss["warmup_s"] >= rss["windows_full_s"]
-    assert rss["warmup_until"] in ("context windows full", "first minute")
+    # both sessions' context windows (4 items) filled and were seen to: the RSS baseline
+    rss = report["rss"]
+    assert rss["windows_full_s"] is not None and 0 < rss["windows_full_s"] < report["seconds"]
+    assert rss["warmup_until"] in ("context windows full", "first minute", "half the run")
     assert report["stand_ins"]["processes"] == 1 and report["stand_ins"]["errors_logged"] == 0

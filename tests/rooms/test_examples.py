@@ -35,7 +35,8 @@ REPLY_WORDS = {"hello", "friend", "running", "offline", "say", "something", "rep
 
 def _reply_words_heard(heard: set[str]) -> set[str]:
     """The reply's words among ``heard``, by stem: tiny.en on a synthetic voice hears
-    "friends" for "friend" or "off" for "offline" when the window cuts a word."""
+    "friends" for "friend" or "off" for "offline" when the window cuts a word. Looser than
+    exact words (a heard "some" counts for "something"), so three of them are needed."""
     return {
         r
         for r in REPLY_WORDS

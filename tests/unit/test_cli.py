@@ -176,38 +176,47 @@ def test_bench_soak_count_mode_deals_every_count_out_whole() -> None:
 
 def test_bench_soak_rss_baseline_waits_for_every_sessions_window_to_fill() -> None:
     """RSS growth is measured from when every session's bounded state is full (its context
-    window trimmed once), not before the first minute; a run whose windows never fill uses
-    the first minute; ``--warmup`` overrides both."""
+    window trimmed once), not before the first minute and not after half the run; a run
+    whose windows never fill, or whose sessions come and go, uses the first minute;
+    ``--warmup`` overrides all of them."""
     from halfcascade.bench.soak import _parser, _warmup
-    from halfcascade.testing.faults_report import FaultReport
+    from halfcascade.testing.faults_report import FaultReport as R
 
     args = _parser().parse_args(["--sessions", "2", "--minutes", "10"])
-    began = 1000.0
-    report = FaultReport(windows_full_at=[began + 250.0, began + 180.0])
-    w = _warmup(args, report, began, elapsed=600.0)
-    assert (w.seconds, w.until, w.windows_full_s) == (250.0, "context windows full", 250.0)
+    t = 1000.0  # when the run began
 
-    one = FaultReport(windows_full_at=[began + 180.0])  # the other session never filled
-    w = _warmup(args, one, began, elapsed=600.0)
-    assert (w.seconds, w.until, w.windows_full_s) == (60.0, "first minute", None)
+    def warmup(reports: list[R], elapsed: float = 600.0, a: object = args) -> tuple[object, ...]:
+        w = _warmup(a, reports, t, elapsed)  # type: ignore[arg-type]
+        return w.seconds, w.until, w.windows_full_s
 
-    early = FaultReport(windows_full_at=[began + 20.0, began + 30.0])  # full within a minute
-    assert _warmup(args, early, began, elapsed=600.0).seconds == 60.0
-    assert _warmup(args, FaultReport(), began, elapsed=100.0).seconds == 20.0  # 20 % of a short run
+    both = [R(windows_full_at=[t + 250.0]), R(windows_full_at=[t + 180.0])]
+    assert warmup(both) == (250.0, "context windows full", 250.0)
+    # a slot's later sessions do not count: its first fill does
+    refilled = [R(windows_full_at=[t + 250.0, t + 500.0]), R(windows_full_at=[t + 180.0])]
+    assert warmup(refilled) == (250.0, "context windows full", 250.0)
+    # one session never filled (two fills in the other slot do not stand in for it)
+    one = [R(windows_full_at=[t + 180.0, t + 200.0]), R()]
+    assert warmup(one) == (60.0, "first minute", None)
+    early = [R(windows_full_at=[t + 20.0]), R(windows_full_at=[t + 30.0])]
+    assert warmup(early) == (60.0, "first minute", 30.0)
+    assert warmup([R(), R()], elapsed=100.0)[0] == 20.0  # 20 % of a short run
+    late = [R(windows_full_at=[t + 400.0]), R(windows_full_at=[t + 180.0])]
+    assert warmup(late) == (300.0, "half the run", 400.0)  # half the run is measured
 
+    churn = _parser().parse_args(["--sessions", "2", "--session-turns", "5"])
+    assert warmup(both, a=churn) == (60.0, "first minute", 250.0)  # new sessions start empty
     given = _parser().parse_args(["--sessions", "2", "--warmup", "30"])
-    w = _warmup(given, report, began, elapsed=600.0)
-    assert (w.seconds, w.until, w.windows_full_s) == (30.0, "--warmup", 250.0)
+    assert warmup(both, a=given) == (30.0, "--warmup", 250.0)
 
 
 def test_bench_soak_rss_growth_runs_from_the_baseline_to_the_end() -> None:
     from halfcascade.bench.soak import _rss_growth, _Samples
 
     mb = 2**20
-    # 200 MB until the windows fill at 240 s (the warm-up's growth is not counted), then
-    # 2 MB over the last 6 minutes
-    samples = _Samples(
-        rss=[(0.0, 150 * mb), (120.0, 190 * mb), (240.0, 200 * mb), (600.0, 202 * mb)]
-    )
-    assert _rss_growth(samples, 240.0) == (0.01, 0.33)
+    # the run began at t=10: 200 MB when the windows fill 240 s into it (the warm-up's
+    # growth is not counted), then 2 MB over the last 6 minutes
+    rss = [(20.0, 150 * mb), (130.0, 190 * mb), (250.0, 200 * mb), (610.0, 202 * mb)]
+    samples = _Samples(rss=rss, began=10.0)
+    growth, rate = _rss_growth(samples, 240.0)
+    assert growth == pytest.approx(0.01) and rate == pytest.approx(2 / 6)
     assert _rss_growth(samples, 601.0) == (None, None)  # the warm-up outlasted the run

@@ -40,9 +40,9 @@ STOPPED = "Okay, no more story."
 _WHISPER = WhisperTranscriber()
 
 
-def _replies() -> Callable[[ReplyContext], str]:
-    """Turn 1 answers what whisper heard; later turns follow the script by position."""
-    turns: list[str] = []
+def _replies(turns: list[str]) -> Callable[[ReplyContext], str]:
+    """Turn 1 answers what whisper heard; later turns follow the script by position.
+    ``turns`` gets what whisper heard in each."""
 
     def reply(ctx: ReplyContext) -> str:
         turns.append(ctx.transcript)
@@ -78,8 +78,9 @@ async def test_worker_answers_a_dispatched_user_and_is_interrupted_by_them(
     lk: LiveKitServer, tmp_path: Path, worker_env: Callable[..., dict[str, str]]
 ) -> None:
     needs_speech()
+    asked: list[str] = []  # what the stand-in's whisper heard, turn by turn
     async with (
-        RealtimeServer(reply=_replies(), ttft=0.1, transcriber=_WHISPER) as realtime,
+        RealtimeServer(reply=_replies(asked), ttft=0.1, transcriber=_WHISPER) as realtime,
         ElevenLabsServer(ttfb=0.05) as tts,
     ):
         worker = WorkerProcess(lk, tmp_path / "worker.log", env=worker_env(realtime, tts))
@@ -92,7 +93,7 @@ async def test_worker_answers_a_dispatched_user_and_is_interrupted_by_them(
             first = await user.wait_loud_after(end, within=20)
             await asyncio.sleep(3.5)
             heard = _words(user.audio_between(first - 0.1, first + 3.5))
-            assert "paris" in heard and "today" in heard, heard
+            assert "paris" in heard and "today" in heard, (heard, asked)
             # turn 2: a long story, cut by the user 1.5 s into it
             end = await user.say(_speech("Tell me a long story."))
             story_at = await user.wait_loud_after(end, within=20)
@@ -122,8 +123,9 @@ async def test_local_avatar_reaches_the_user_at_full_frame_rate(
     lk: LiveKitServer, tmp_path: Path, worker_env: Callable[..., dict[str, str]]
 ) -> None:
     needs_speech()
+    asked: list[str] = []  # what the stand-in's whisper heard, turn by turn
     async with (
-        RealtimeServer(reply=_replies(), ttft=0.1, transcriber=_WHISPER) as realtime,
+        RealtimeServer(reply=_replies(asked), ttft=0.1, transcriber=_WHISPER) as realtime,
         ElevenLabsServer(ttfb=0.05) as tts,
     ):
         worker = WorkerProcess(lk, tmp_path / "worker.log", env=worker_env(realtime, tts))
@@ -135,7 +137,7 @@ async def test_local_avatar_reaches_the_user_at_full_frame_rate(
             first = await user.wait_loud_after(end, within=20)
             await asyncio.sleep(3.0)
             heard = _words(user.audio_between(first - 0.1, first + 3.0))
-            assert "paris" in heard and "today" in heard, heard
+            assert "paris" in heard and "today" in heard, (heard, asked)
             frames = [f for f in user.video if first + 0.5 < f[0] <= first + 2.5]
             assert frames and {f[1:] for f in frames} == {(256, 256)}
             # 25 fps sent; livekit's default encoding for a small track delivered 15

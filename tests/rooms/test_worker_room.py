@@ -40,15 +40,22 @@ STOPPED = "Okay, no more story."
 _WHISPER = WhisperTranscriber()
 
 
+QUESTION = "What is the weather in Paris today?"
+
+
 def _replies(turns: list[str]) -> Callable[[ReplyContext], str]:
-    """Turn 1 answers what whisper heard; later turns follow the script by position.
-    ``turns`` gets what whisper heard in each."""
+    """Turn 1 answers the question if whisper heard it; later turns follow the script by
+    position. ``turns`` gets what whisper heard in each."""
+    asked = set(re.sub(r"[^a-z ]", "", QUESTION.lower()).split())
 
     def reply(ctx: ReplyContext) -> str:
         turns.append(ctx.transcript)
         if len(turns) == 1:
-            heard = ctx.transcript.lower()
-            return WEATHER if "paris" in heard or "weather" in heard else "Sorry?"
+            heard = set(re.sub(r"[^a-z ]", "", ctx.transcript.lower()).split())
+            # tiny.en on espeak through a loaded room can mishear the rest ("What is that
+            # we have ever been published today?" in a CI run): three of the question's
+            # words in the turn is the question; anything else gets "Sorry?"
+            return WEATHER if len(heard & asked) >= 3 else "Sorry?"
         return STORY if len(turns) == 2 else STOPPED
 
     return reply
@@ -89,7 +96,7 @@ async def test_worker_answers_a_dispatched_user_and_is_interrupted_by_them(
         try:
             await _served(lk, user)
             # turn 1: whisper (in the stand-in) hears the question; the user hears the answer
-            end = await user.say(_speech("What is the weather in Paris today?"))
+            end = await user.say(_speech(QUESTION))
             first = await user.wait_loud_after(end, within=20)
             await asyncio.sleep(3.5)
             heard = _words(user.audio_between(first - 0.1, first + 3.5))
@@ -133,7 +140,7 @@ async def test_local_avatar_reaches_the_user_at_full_frame_rate(
         user = User(lk, "face", metadata={"user_id": "u2", "avatar": "local"})
         try:
             await _served(lk, user)
-            end = await user.say(_speech("What is the weather in Paris today?"))
+            end = await user.say(_speech(QUESTION))
             first = await user.wait_loud_after(end, within=20)
             await asyncio.sleep(3.0)
             heard = _words(user.audio_between(first - 0.1, first + 3.0))

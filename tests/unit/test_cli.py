@@ -6,6 +6,7 @@ import json
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -220,3 +221,35 @@ def test_bench_soak_rss_growth_runs_from_the_baseline_to_the_end() -> None:
     growth, rate = _rss_growth(samples, 240.0)
     assert growth == pytest.approx(0.01) and rate == pytest.approx(2 / 6)
     assert _rss_growth(samples, 601.0) == (None, None)  # the warm-up outlasted the run
+
+
+def test_bench_soak_judges_the_ttfa_drift_of_the_halves_after_the_first_minute() -> None:
+    """A timed run misses on a later half whose p95 is over 5 % slower, and on too few
+    plain turns to say; the interval and the old thirds figure are reported beside it."""
+    import random
+
+    from halfcascade.bench.soak import _parser, _result, _Samples, _Warmup
+    from halfcascade.testing.faults_report import FaultReport, WarningLog
+
+    args = _parser().parse_args(["--sessions", "2", "--minutes", "10"])
+    mb = 2**20
+    samples = _Samples(rss=[(t, 200 * mb) for t in (0.0, 100.0, 300.0, 600.0)], began=0.0)
+    warmup = _Warmup(300.0, "context windows full", 300.0)
+
+    def judge(n: int, late: float) -> dict[str, Any]:
+        rng = random.Random(5)
+        at = [60.0 + 540.0 * i / n for i in range(n)]
+        ttfa = [rng.lognormvariate(-1.3, 0.25) * (late if t >= 330.0 else 1.0) for t in at]
+        report = FaultReport(ttfa=ttfa, ttfa_at=at)
+        return _result(args, report, WarningLog(), samples, 600.0, warmup)
+
+    steady = judge(1000, 1.0)
+    assert steady["regressions"] == []
+    low, high = steady["ttfa"]["p95_drift_interval"]
+    assert low < steady["ttfa"]["p95_drift"] < high
+    assert steady["ttfa"]["p95_drift_n"] == [500, 500]
+    assert steady["ttfa"]["p95_drift_thirds"] is not None
+    slower = judge(1000, 1.15)
+    assert any("TTFA p95 drift" in m for m in slower["regressions"])
+    few = judge(60, 1.0)["regressions"]
+    assert "TTFA drift not measured: too few plain turns after the first minute" in few

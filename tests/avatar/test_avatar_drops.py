@@ -50,29 +50,16 @@ async def test_drop_before_the_avatar_reports_playback_start(lk: LiveKitServer) 
 async def test_the_soak_drops_avatars_of_both_providers_and_judges_them(
     lk: LiveKitServer,
 ) -> None:
-    """``halfcascade bench soak --avatar-drops N``: half the drops on each provider plus a
-    tenth before the start report, each judged (stuck, silent, warnings, never joined)."""
+    """``halfcascade bench soak --avatar-drops N``: N drops on each provider, and a tenth of
+    N (at least one) before the start report on each."""
     from halfcascade.bench.soak_avatar import run_avatar_part
 
     part, missed = await run_avatar_part(3, seed=4)
     assert missed == [], part
-    assert {k: v["trials"] for k, v in part.items()} == {
-        "tavus": 2,
-        "runway": 1,
-        "before_start": 1,
+    assert {k: (v["provider"], v["trials"]) for k, v in part.items()} == {
+        "tavus": ("tavus", 3),
+        "runway": ("runway", 3),
+        "tavus before start": ("tavus", 1),
+        "runway before start": ("runway", 1),
     }
-    assert part["runway"]["provider"] == "runway"
-    assert part["before_start"]["drops"]["before_start"] == 1
-
-
-async def test_the_soak_counts_avatar_drops_it_could_not_run_as_missed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import halfcascade.testing.livekit_server as server
-
-    monkeypatch.setattr(server, "find_server_binary", lambda: None)
-    from halfcascade.bench.soak_avatar import run_avatar_part
-
-    part, missed = await run_avatar_part(3, seed=4)
-    assert "livekit-server not found" in part["skipped"]
-    assert missed and missed[0].startswith("avatar drops not run: livekit-server not found")
+    assert part["runway before start"]["drops"]["before_start"] == 1

@@ -59,6 +59,9 @@ __all__ = ["main"]
 #: The issue's targets.
 FAILOVER_MAX = 1.5  # s, fallback first audio after the reply's first text
 DOWN_EXTRA_MAX = 0.050  # s, extra once the primary is marked down
+#: Fewer turns with the primary already down than this and the extra is reported, not judged:
+#: a median of a few turns cannot resolve 50 ms (a timed run has about 10; count mode, 100).
+DOWN_MIN_TURNS = 30
 RECOVERY_P95_MAX = 2.0  # s, realtime drop -> next reply audio
 RSS_GROWTH_MAX = 0.05
 TTFA_DRIFT_MAX = 0.05
@@ -386,7 +389,11 @@ def _result(
     miss += [f"{r.silent} silent turns"] if r.silent else []
     if r.failover_delays and max(r.failover_delays) > FAILOVER_MAX:
         miss.append(f"failover delay max {max(r.failover_delays):.2f} s > {FAILOVER_MAX} s")
-    if down_extra is not None and down_extra > DOWN_EXTRA_MAX:
+    if (
+        down_extra is not None
+        and len(r.down_delays) >= DOWN_MIN_TURNS
+        and down_extra > DOWN_EXTRA_MAX
+    ):
         miss.append(f"extra delay with the primary down {down_extra * 1000:.0f} ms > 50 ms")
     if (p95 := _p(r.recovery_times, 95)) is not None and p95 > RECOVERY_P95_MAX:
         miss.append(f"realtime drop -> audio p95 {p95} s > {RECOVERY_P95_MAX} s")
@@ -433,6 +440,7 @@ def _result(
             "max": round(max(r.failover_delays), 3) if r.failover_delays else None,
         },
         "primary_down_extra": down_extra,
+        "primary_down_turns": len(r.down_delays),
         "recovery_time": {
             "n": len(r.recovery_times),
             "p50": _p(r.recovery_times, 50),

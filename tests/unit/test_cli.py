@@ -324,3 +324,21 @@ def test_bench_soak_judges_avatar_drops_as_strictly_as_the_avatar_tests() -> Non
         "avatar drops (r): 1 next replies not heard",
         "avatar drops (r): 1 drops came after the start report",
     ]
+
+
+def test_bench_soak_judges_the_primary_down_extra_only_on_enough_turns() -> None:
+    """Median first text -> audio with the primary already down, over that with it up: a
+    miss above 50 ms from 30 such turns on; below that it is reported, not judged."""
+    from halfcascade.bench.soak import _parser, _result, _Samples, _Warmup
+    from halfcascade.testing.faults_report import FaultReport, WarningLog
+
+    args = _parser().parse_args(["--minutes", "0", "--barge-ins", "0", "--faults-per-kind", "0"])
+
+    def judge(down_turns: int) -> dict[str, Any]:
+        report = FaultReport(text_to_audio=[0.20] * 50, down_delays=[0.28] * down_turns)
+        return _result(args, report, WarningLog(), _Samples(), 600.0, _Warmup(60.0, "", None))
+
+    few, enough = judge(10), judge(30)
+    assert few["primary_down_extra"] == enough["primary_down_extra"] == pytest.approx(0.08)
+    assert few["primary_down_turns"] == 10 and few["regressions"] == []
+    assert enough["regressions"] == ["extra delay with the primary down 80 ms > 50 ms"]

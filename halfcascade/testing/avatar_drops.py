@@ -144,11 +144,18 @@ class _Listener:
             task.cancel()
 
     async def _listen(self, track: rtc.Track) -> None:
-        with contextlib.suppress(Exception):  # the track goes away with its trial
-            async for ev in rtc.AudioStream(track, sample_rate=RATE, num_channels=1):
-                pcm = np.frombuffer(ev.frame.data, np.int16).astype(np.float32)
-                if float(np.sqrt(np.mean(pcm**2))) > _LOUD:
-                    self.loud.append(time.perf_counter())
+        # closed when its track goes: a stream only cancelled keeps its own task and FFI
+        # subscription, one per trial, and 20-odd of them stalled a 40-trial run (avatars
+        # stopped joining)
+        stream = rtc.AudioStream(track, sample_rate=RATE, num_channels=1)
+        try:
+            with contextlib.suppress(Exception):  # the track goes away with its trial
+                async for ev in stream:
+                    pcm = np.frombuffer(ev.frame.data, np.int16).astype(np.float32)
+                    if float(np.sqrt(np.mean(pcm**2))) > _LOUD:
+                        self.loud.append(time.perf_counter())
+        finally:
+            await stream.aclose()
 
     async def heard_after(self, t: float, within: float) -> float | None:
         """When speech was first heard after ``t`` (waiting up to ``within``), or ``None``."""

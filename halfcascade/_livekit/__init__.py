@@ -79,6 +79,11 @@ INTERNALS: tuple[Internal, ...] = (
         "_started",
         "halfcascade._livekit.datastream",
     ),
+    Internal(
+        f"{_AGENTS}.voice.avatar:DataStreamAudioOutput",
+        "_start_atask",
+        "halfcascade._livekit.datastream",
+    ),
     # the avatar track at the avatar's own frame rate (halfcascade._livekit.avatar_runner)
     *(
         Internal(f"{_AGENTS}.voice.avatar:AvatarRunner", name, "halfcascade._livekit.avatar_runner")

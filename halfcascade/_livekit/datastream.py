@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["forget_departed_avatar"]
+__all__ = ["cancel_pending_start", "forget_departed_avatar"]
 
 
 def forget_departed_avatar(sink: Any) -> None:
@@ -17,3 +17,15 @@ def forget_departed_avatar(sink: Any) -> None:
     """
     if hasattr(sink, "_started"):
         sink._started = False
+
+
+def cancel_pending_start(sink: Any) -> None:
+    """Stop a ``DataStreamAudioOutput`` from waiting for an avatar that never joined.
+
+    Its start task (``_start_atask``) waits for the avatar participant with no timeout and
+    livekit gives the output no close (a TODO in 1.8.9), so an avatar that never joined left
+    one task, holding the room, for the rest of the job: one per failed join or renewal.
+    """
+    task = getattr(sink, "_start_atask", None)
+    if task is not None and not task.done():
+        task.cancel()

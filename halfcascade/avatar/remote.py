@@ -27,7 +27,7 @@ from livekit.agents.voice import io
 from livekit.agents.voice.avatar import AvatarSession, DataStreamAudioOutput
 
 from .._env import env_value
-from .._livekit.datastream import forget_departed_avatar
+from .._livekit.datastream import cancel_pending_start, forget_departed_avatar
 from .._livekit.session import wait_for_playback_start
 from .fallback import RoomAudioOutput
 from .lifecycle import RemotePlaybackGuard
@@ -191,6 +191,7 @@ class RemoteAvatarLink:
         """End the provider session and release the fallback output."""
         self._closed = True
         self._room.off("participant_disconnected", self._on_left)
+        cancel_pending_start(self._sink)  # an avatar that never joined: livekit would wait on
         with contextlib.suppress(Exception):
             await self.plugin.aclose()
         if self.fallback is not None:

@@ -35,7 +35,7 @@ from halfcascade.avatar.local import LocalAvatarLink
 from halfcascade.avatar.runway import RunwayAvatarLink
 from halfcascade.testing.livekit_server import LiveKitServer
 from halfcascade.testing.runway import RunwayServer
-from halfcascade.testing.tavus import TavusServer
+from halfcascade.testing.tavus import AvatarBehaviour, TavusServer
 from halfcascade.testing.voices import synthetic_voice
 
 pytestmark = pytest.mark.room
@@ -266,3 +266,26 @@ async def test_runway_without_renewal_falls_back_to_room_audio_at_the_cap(  # ty
         assert watcher.loud_since(t0) > 5  # the agent's own track now carries the voice
         await face.aclose()
         await watcher.aclose()
+
+
+async def test_an_avatar_that_never_joins_leaves_no_task_waiting_for_it(  # type: ignore[no-untyped-def]
+    rooms, lk: LiveKitServer
+) -> None:
+    """livekit's ``DataStreamAudioOutput`` waits for its avatar with no timeout and has no
+    close: after a join timeout, nothing may go on waiting (one task per failed join or
+    renewal, holding the room, for the rest of the job)."""
+    agent, _ = rooms
+    async with TavusServer(behaviour=AvatarBehaviour(join=False)) as tavus:
+        session: AgentSession = AgentSession()
+        with job(agent, lk.token(AGENT, room="r", kind="agent"), AGENT):
+            face = await attach_avatar(
+                session, agent, TavusAvatar(api_url=tavus.api_url, api_key="k"), join_timeout=1.5
+            )
+        assert not face.active and face.reason == "timeout"
+        await asyncio.sleep(0.1)  # the cancellation lands
+        waiting = [
+            t
+            for t in asyncio.all_tasks()
+            if getattr(t.get_coro(), "__qualname__", "") == "DataStreamAudioOutput._start_task"
+        ]
+        assert waiting == []
